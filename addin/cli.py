@@ -1,0 +1,110 @@
+"""The command line: ``reliquat extract | commit | validate | demo``; the same code as Excel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from addin import __version__
+from addin.domain.problems import ReliquatError
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+DESCRIPTION = """\
+Clear the small residual amounts customers leave open on their invoices.
+
+  extract   read the open items, flag the subscriptions whose overdue balance is at or
+            below the threshold, and write the review workbook
+  validate  check the accepted rows of a review workbook without writing anything
+  commit    turn the accepted rows into a posting file, a rebill file and a batch record
+  demo      build a demo ledger, extract at 5.00, accept the proposals and commit
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reliquat", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"reliquat {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    ex = verbs.add_parser("extract", help="write the review workbook",
+                          description="Read the source, apply the rules, write the review "
+                                      "workbook (nothing is written on error).")
+    ex.add_argument("--source", required=True,
+                    help="a folder with open_items.csv and subscriptions.csv (or .xlsx), an "
+                         ".xlsx with sheets open_items and subscriptions, an SQLite file, or "
+                         "a SQLAlchemy URL")
+    ex.add_argument("--out", required=True, type=Path,
+                    help="the review workbook to write (.xlsm with the Reliquat ribbon, or .xlsx)")
+    _common(ex)
+    ex.add_argument("--threshold", help="flag a subscription when 0 < |balance| <= this "
+                                        "(default from [rules] threshold, else 5.00)")
+    ex.add_argument("--as-of", help="the day overdue days are counted to: 2026-11-30 or "
+                                    "30.11.2026 (default today)")
+    ex.add_argument("--min-overdue-days", type=int,
+                    help="an item counts once as-of minus due date reaches this (default 30)")
+    ex.add_argument("--write-off-limit",
+                    help="terminated, no active alternative: write off up to this (default 1.00)")
+    ex.add_argument("--language", choices=("en", "fr", "de"),
+                    help="language of the workbook's sheets and headers")
+
+    for name, helptext in (("commit", "export the accepted rows as one batch"),
+                           ("validate", "check the accepted rows, write nothing")):
+        cm = verbs.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
+        cm.add_argument("workbook", type=Path, help="the review workbook")
+        if name == "commit":
+            cm.add_argument("--out-dir", required=True, type=Path,
+                            help="folder for postings_<batch>.csv, rebill_<batch>.csv, "
+                                 "batch_<batch>.json and the audit copy of the workbook")
+        _common(cm)
+        cm.add_argument("--accept-proposals", action="store_true",
+                        help="take every row whose proposal is not KEEP, unless Accept is No")
+        cm.add_argument("--source", help="check the items against this source instead of "
+                                         "the one recorded in the workbook")
+        cm.add_argument("--offline", action="store_true",
+                        help="do not re-read the source (recorded in the batch and the Journal)")
+        if name == "commit":
+            cm.add_argument("--confirm-partial", action="store_true",
+                            help="commit the other rows when some changed in the source")
+
+    demo = verbs.add_parser("demo", help="run the whole path on a demo ledger",
+                            description="Generate a demo ledger (once), extract at 5.00, "
+                                        "accept the proposals and commit.")
+    demo.add_argument("--dir", type=Path, default=Path("demo-output"),
+                      help="working folder (default ./demo-output)")
+    demo.add_argument("--customers", type=int, default=4000, help="size of the demo ledger")
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML settings (see reliquat.example.toml)")
+    parser.add_argument("--register", type=Path,
+                        help="the SQLite register of committed items (default: [register] path, "
+                             "else reliquat-register.sqlite beside the workbook)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from addin.cli_commands import run
+
+    try:
+        return run(args, out, err)
+    except ReliquatError as exc:
+        err.print(f"[bold red]reliquat {args.verb}: refused[/]")
+        for line in exc.describe(limit=50).splitlines():
+            err.print(f"  {line}", markup=False)
+        err.print("Nothing was written.")
+        return 1
+    except KeyboardInterrupt:
+        err.print("Interrupted: nothing was written.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

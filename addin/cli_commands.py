@@ -1,0 +1,129 @@
+"""What each verb does, and the summary it prints: the thin layer over the facade."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from addin import api
+from addin.commit import CommitOutcome
+from addin.config import load_config, parse_day, parse_threshold
+from addin.extract import ExtractOutcome
+from addin.progress import Stages
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.verb == "extract":
+        return _extract(args, out, err)
+    if args.verb in ("commit", "validate"):
+        return _commit(args, out, err)
+    if args.verb == "demo":
+        return _demo(args, out, err)
+    raise AssertionError(args.verb)
+
+
+@contextmanager
+def progress(err: Console) -> Iterator[Stages]:
+    """A spinner per stage with its elapsed time, on stderr so stdout keeps the summary."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=False, disable=not err.is_terminal) as bar:
+        current: list[int] = []
+
+        def report(label: str) -> None:
+            if current:
+                bar.update(current[-1], completed=1, total=1)
+            current.append(bar.add_task(label, total=None))
+
+        yield Stages(report)
+        if current:
+            bar.update(current[-1], completed=1, total=1)
+
+
+def _extract(args: argparse.Namespace, out: Console, err: Console) -> int:
+    config = load_config(args.config)
+    config = config.with_rules(
+        min_overdue_days=args.min_overdue_days,
+        write_off_limit=parse_threshold(args.write_off_limit, "write-off-limit")
+        if args.write_off_limit else None,
+    )
+    if args.language:
+        config = api.with_language(config, args.language)
+    threshold = parse_threshold(args.threshold) if args.threshold is not None else None
+    as_of = parse_day(args.as_of) if args.as_of else None
+    with progress(err) as stages:
+        outcome = api.extract(args.source, args.out, config=config, threshold=threshold,
+                              as_of=as_of, register=args.register, stages=stages)
+    print_extract_summary(outcome, out)
+    return 0
+
+
+def _commit(args: argparse.Namespace, out: Console, err: Console) -> int:
+    config = load_config(args.config)
+    dry_run = args.verb == "validate"
+    with progress(err) as stages:
+        outcome = api.commit(
+            args.workbook, getattr(args, "out_dir", None) or args.workbook.parent,
+            config=config, register=args.register, accept_proposals=args.accept_proposals,
+            confirm_partial=getattr(args, "confirm_partial", False), offline=args.offline,
+            source=args.source, dry_run=dry_run, stages=stages)
+    print_commit_summary(outcome, out, dry_run)
+    return 0
+
+
+def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
+    with progress(err) as stages:
+        extracted, committed = api.demo(args.dir, customers=args.customers, stages=stages)
+    print_extract_summary(extracted, out)
+    print_commit_summary(committed, out, dry_run=False)
+    return 0
+
+
+def print_extract_summary(outcome: ExtractOutcome, out: Console) -> None:
+    selection = outcome.selection
+    rules = selection.rules
+    table = Table(title=f"Flagged at {rules.threshold} as of {rules.as_of:%d.%m.%Y}",
+                  title_justify="left")
+    for header in ("Proposal", "Currency", "Subscriptions", "Items", "Amount"):
+        table.add_column(header, justify="left" if header in ("Proposal", "Currency") else "right")
+    for row in api.proposal_summary(selection):
+        table.add_row(row.action, row.currency, str(row.subscriptions), str(row.items),
+                      f"{row.amount:.2f}")
+    out.print(table)
+    out.print(f"Items read: {selection.items_read}; small items excluded with a reason: "
+              f"{len(selection.exclusions)}")
+    out.print(f"Review workbook: {outcome.out}")
+    out.print(f"Register: {outcome.register}")
+
+
+def print_commit_summary(outcome: CommitOutcome, out: Console, dry_run: bool) -> None:
+    checks = outcome.checks
+    if dry_run:
+        out.print(f"Validation passed: {len(checks.accepted)} row(s) ready to commit"
+                  + (f", {len(checks.stale)} changed in the source" if checks.stale else "")
+                  + ". Nothing was written.")
+        for problem in checks.stale_problems:
+            out.print(f"  {problem}", markup=False)
+        return
+    batch = outcome.batch
+    assert batch is not None
+    table = Table(title=f"Batch {batch.batch_id}", title_justify="left")
+    for header in ("Action", "Currency", "Subscriptions", "Items", "Amount"):
+        table.add_column(header, justify="left" if header in ("Action", "Currency") else "right")
+    for total in batch.totals():
+        table.add_row(total.action.value, total.currency, str(total.subscriptions),
+                      str(total.items), f"{total.amount:.2f}")
+    out.print(table)
+    if outcome.offline:
+        out.print("Offline commit: the items were not checked against the source.")
+    for decision, problems in checks.stale:
+        out.print(f"Not committed (line {decision.where.line}, {decision.subscription_id}): "
+                  + "; ".join(p.message for p in problems), markup=False)
+    out.print("Files written:")
+    for path in outcome.files:
+        out.print(f"  {Path(path)}", markup=False)

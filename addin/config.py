@@ -1,0 +1,236 @@
+"""Settings: a TOML file (``--config``) overridden by command-line options.
+
+Every section is optional; the defaults below are what an extraction uses without a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from addin.domain.batch import Accounts, Billing
+from addin.domain.money import AmountError, to_money
+from addin.domain.problems import ConfigError, Problem, Where
+
+OPEN_ITEM_COLUMNS = (
+    "item_id",
+    "customer_id",
+    "customer_name",
+    "subscription_id",
+    "document_no",
+    "document_date",
+    "due_date",
+    "original_amount",
+    "open_amount",
+    "currency",
+)
+OPEN_ITEM_OPTIONAL = ("dunning_block", "dispute")
+SUBSCRIPTION_COLUMNS = ("subscription_id", "customer_id", "status", "end_date", "next_bill_date")
+SUBSCRIPTION_OPTIONAL = ("label",)
+ENTITIES = ("open_items", "subscriptions")
+LANGUAGES = ("en", "fr", "de")
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    threshold: Decimal = Decimal("5.00")
+    min_overdue_days: int = 30
+    write_off_limit: Decimal = Decimal("1.00")
+    include_credits: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of one run. ``columns[entity][canonical]`` is the header in the source."""
+
+    rules: RuleSettings = field(default_factory=RuleSettings)
+    accounts: Accounts = field(default_factory=Accounts)
+    billing: Billing = field(default_factory=Billing)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    sql: dict[str, str] = field(default_factory=dict)
+    delimiter: str = ";"
+    register: Path | None = None
+    language: str = "en"
+    path: Path | None = None
+
+    def header_for(self, entity: str, canonical: str) -> str:
+        return self.columns.get(entity, {}).get(canonical, canonical)
+
+    def with_rules(self, **changes: Any) -> Config:
+        wanted = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, rules=replace(self.rules, **wanted))
+
+
+def load_config(path: Path | str | None) -> Config:
+    """Read a TOML config; every problem is reported at once, naming the file and key."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([Problem(Where(str(path)), "config file not found")])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(Where(str(path)), f"not valid TOML: {exc}")]) from exc
+    return _from_dict(data, path)
+
+
+def _from_dict(data: dict[str, Any], path: Path) -> Config:
+    problems: list[Problem] = []
+    file = str(path)
+
+    def section(name: str) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            problems.append(Problem(Where(file, column=name), "must be a table ([name])"))
+            return {}
+        return value
+
+    def amount(sect: str, key: str, default: Decimal) -> Decimal:
+        raw = section(sect).get(key)
+        if raw is None:
+            return default
+        try:
+            value = to_money(str(raw))
+        except AmountError as exc:
+            problems.append(Problem(Where(file, column=f"{sect}.{key}"), str(exc)))
+            return default
+        if value < 0:
+            problems.append(Problem(Where(file, column=f"{sect}.{key}"), "must not be negative"))
+        return value
+
+    rules_data = section("rules")
+    defaults = RuleSettings()
+    min_days = rules_data.get("min_overdue_days", defaults.min_overdue_days)
+    if not isinstance(min_days, int) or isinstance(min_days, bool) or min_days < 0:
+        problems.append(
+            Problem(Where(file, column="rules.min_overdue_days"), "must be a whole number >= 0")
+        )
+        min_days = defaults.min_overdue_days
+    credits = rules_data.get("include_credits", defaults.include_credits)
+    if not isinstance(credits, bool):
+        problems.append(Problem(Where(file, column="rules.include_credits"), "must be true or false"))
+        credits = defaults.include_credits
+    rules = RuleSettings(
+        threshold=amount("rules", "threshold", defaults.threshold),
+        min_overdue_days=min_days,
+        write_off_limit=amount("rules", "write_off_limit", defaults.write_off_limit),
+        include_credits=credits,
+    )
+
+    accounts = Accounts(**_strings(section("accounts"), Accounts(), "accounts", file, problems))
+    billing = Billing(**_strings(section("billing"), Billing(), "billing", file, problems))
+
+    columns: dict[str, dict[str, str]] = {}
+    for entity, mapping in section("columns").items():
+        allowed = _allowed_columns(entity)
+        if allowed is None:
+            problems.append(Problem(Where(file, column=f"columns.{entity}"), "unknown entity"))
+            continue
+        for canonical, header in mapping.items():
+            if canonical not in allowed:
+                problems.append(
+                    Problem(Where(file, column=f"columns.{entity}.{canonical}"), "unknown column")
+                )
+            elif not isinstance(header, str) or not header.strip():
+                problems.append(
+                    Problem(Where(file, column=f"columns.{entity}.{canonical}"), "must be a text")
+                )
+        columns[entity] = {k: str(v) for k, v in mapping.items()}
+
+    tables = _entity_strings(section("tables"), "tables", file, problems)
+    sql = _entity_strings(section("sql"), "sql", file, problems)
+
+    export = section("export")
+    delimiter = export.get("delimiter", ";")
+    if delimiter not in (";", ",", "\t", "|"):
+        problems.append(Problem(Where(file, column="export.delimiter"), "must be ; , | or a tab"))
+        delimiter = ";"
+
+    register_path = section("register").get("path")
+    register = (path.parent / str(register_path)) if register_path else None
+
+    language = section("workbook").get("language", "en")
+    if language not in LANGUAGES:
+        problems.append(
+            Problem(Where(file, column="workbook.language"), f"must be one of {', '.join(LANGUAGES)}")
+        )
+        language = "en"
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        rules=rules,
+        accounts=accounts,
+        billing=billing,
+        columns=columns,
+        tables=tables,
+        sql=sql,
+        delimiter=delimiter,
+        register=register,
+        language=language,
+        path=path,
+    )
+
+
+def _allowed_columns(entity: str) -> tuple[str, ...] | None:
+    if entity == "open_items":
+        return OPEN_ITEM_COLUMNS + OPEN_ITEM_OPTIONAL
+    if entity == "subscriptions":
+        return SUBSCRIPTION_COLUMNS + SUBSCRIPTION_OPTIONAL
+    return None
+
+
+def _strings(
+    data: dict[str, Any], defaults: object, name: str, file: str, problems: list[Problem]
+) -> dict[str, str]:
+    known = set(defaults.__dataclass_fields__)  # type: ignore[attr-defined]
+    result: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(Problem(Where(file, column=f"{name}.{key}"), "unknown setting"))
+        elif not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
+            problems.append(Problem(Where(file, column=f"{name}.{key}"), "must be a text"))
+        else:
+            result[key] = str(value)
+    return result
+
+
+def _entity_strings(
+    data: dict[str, Any], name: str, file: str, problems: list[Problem]
+) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in ENTITIES:
+            problems.append(Problem(Where(file, column=f"{name}.{key}"), "unknown entity"))
+        elif not isinstance(value, str) or not value.strip():
+            problems.append(Problem(Where(file, column=f"{name}.{key}"), "must be a text"))
+        else:
+            result[key] = value
+    return result
+
+
+def parse_threshold(text: str, what: str = "threshold") -> Decimal:
+    """A command-line amount: cents, not negative."""
+    try:
+        value = to_money(text)
+    except AmountError as exc:
+        raise ConfigError([Problem(Where(column=what), str(exc))]) from exc
+    if value < 0:
+        raise ConfigError([Problem(Where(column=what), f"must not be negative: {text}")])
+    return value
+
+
+def parse_day(text: str, what: str = "as-of") -> dt.date:
+    """A date as 2026-11-24 or 24.11.2026."""
+    from addin.sources.values import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise ConfigError([Problem(Where(column=what), str(exc))]) from exc

@@ -1,0 +1,128 @@
+"""The commit checks: is each accepted decision allowed, and is it still true in the source?
+
+Two kinds of problem: a *refusal* (the decision itself is wrong: the accountant must fix
+the row, nothing is committed) and a *stale* row (the source moved since extraction: the
+row is left out, and the batch goes on with the rest only when the accountant confirms).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from addin.domain.batch import Decision
+from addin.domain.model import Action, BatchId, Currency, ItemId, Subscription, SubscriptionId
+from addin.domain.problems import Problem, Where
+
+
+@dataclass(frozen=True)
+class CommitFacts:
+    """What is known at commit time. ``open_amounts`` is None for an offline commit."""
+
+    today: dt.date
+    subscriptions: Mapping[SubscriptionId, Subscription]
+    committed: Mapping[ItemId, BatchId]
+    open_amounts: Mapping[ItemId, tuple[Decimal, Currency]] | None = None
+
+
+@dataclass
+class CheckResult:
+    accepted: list[Decision] = field(default_factory=list)
+    refusals: list[Problem] = field(default_factory=list)
+    stale: list[tuple[Decision, list[Problem]]] = field(default_factory=list)
+
+    @property
+    def stale_problems(self) -> list[Problem]:
+        return [p for _, problems in self.stale for p in problems]
+
+
+def check_decisions(decisions: list[Decision], facts: CommitFacts) -> CheckResult:
+    result = CheckResult()
+    seen: dict[ItemId, Where] = {}
+    for decision in decisions:
+        refusals = _refusals(decision, facts) + _duplicates(decision, seen)
+        stale = _stale(decision, facts)
+        result.refusals.extend(refusals)
+        if stale:
+            result.stale.append((decision, stale))
+        elif not refusals:
+            result.accepted.append(decision)
+    return result
+
+
+def _at(d: Decision, column: str) -> Where:
+    return replace(d.where, column=column)
+
+
+def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
+    problems: list[Problem] = []
+    source = facts.subscriptions.get(d.subscription_id)
+    if d.action is Action.REBILL:
+        if source is None:
+            problems.append(Problem(_at(d, "Action"),
+                                    f"subscription {d.subscription_id} is unknown in the source"))
+        elif not source.is_active_on(facts.today):
+            problems.append(Problem(_at(d, "Action"),
+                                    f"REBILL needs an active subscription: {d.subscription_id} "
+                                    f"is {_state(source)}; choose TRANSFER or WRITE_OFF"))
+    elif d.action is Action.TRANSFER:
+        problems.extend(_target_problems(d, facts))
+    for item in d.items:
+        batch = facts.committed.get(item.item_id)
+        if batch is not None:
+            problems.append(Problem(_at(d, "Subscription"),
+                                    f"item {item.item_id} was already committed in batch {batch}"))
+    return problems
+
+
+def _target_problems(d: Decision, facts: CommitFacts) -> list[Problem]:
+    where = _at(d, "Target subscription")
+    if not d.target:
+        return [Problem(where, "TRANSFER needs a target subscription")]
+    if d.target == d.subscription_id:
+        return [Problem(where, "TRANSFER needs another subscription than the source; "
+                               "use REBILL to bill the same one")]
+    target = facts.subscriptions.get(d.target)
+    if target is None:
+        return [Problem(where, f"target {d.target} is not a known subscription")]
+    if target.customer_id != d.customer_id:
+        return [Problem(where, f"target {d.target} belongs to customer {target.customer_id}, "
+                               f"not {d.customer_id}")]
+    if not target.is_active_on(facts.today):
+        return [Problem(where, f"target {d.target} is {_state(target)}")]
+    return []
+
+
+def _duplicates(d: Decision, seen: dict[ItemId, Where]) -> list[Problem]:
+    problems = []
+    for item in d.items:
+        if item.item_id in seen:
+            problems.append(Problem(d.where, f"item {item.item_id} is also on line "
+                                             f"{seen[item.item_id].line}"))
+        seen[item.item_id] = d.where
+    return problems
+
+
+def _stale(d: Decision, facts: CommitFacts) -> list[Problem]:
+    if facts.open_amounts is None:
+        return []
+    problems = []
+    for item in d.items:
+        now = facts.open_amounts.get(item.item_id)
+        if now is None or now[0] == 0:
+            problems.append(Problem(d.where, f"item {item.item_id} is no longer open in the source"))
+        elif now[1] != d.currency:
+            problems.append(Problem(d.where, f"item {item.item_id} is now in {now[1]}, "
+                                             f"was {d.currency} at extraction"))
+        elif now[0] != item.amount:
+            problems.append(Problem(d.where, f"item {item.item_id}: open amount is now {now[0]:.2f}, "
+                                             f"was {item.amount:.2f} at extraction"))
+    return problems
+
+
+def _state(sub: Subscription) -> str:
+    if sub.end_date is not None:
+        return f"{sub.status.value} (ended {sub.end_date:%d.%m.%Y})"
+    return sub.status.value

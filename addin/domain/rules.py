@@ -1,0 +1,159 @@
+"""Which items count, which subscriptions are flagged, and what is proposed for each.
+
+The threshold is compared with one thing only, stated on every sheet: the sum of a
+subscription's *eligible* items in one currency. Items not yet due never count and never
+block; every small item a rule keeps out is returned with its reason (seed 004).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from addin.domain.model import (
+    Action,
+    BatchId,
+    Currency,
+    CustomerId,
+    Exclusion,
+    ItemId,
+    Ledger,
+    OpenItem,
+    Residual,
+    Rules,
+    Selection,
+    Subscription,
+    SubscriptionId,
+)
+from addin.domain.money import ZERO
+
+_Key = tuple[SubscriptionId, Currency]
+
+
+def exclusion_reason(
+    item: OpenItem, rules: Rules, committed: Mapping[ItemId, BatchId]
+) -> str | None:
+    """Why an item does not count towards its subscription's basis, or None when it counts."""
+    batch = committed.get(item.item_id)
+    if batch is not None:
+        return f"already committed in batch {batch}"
+    if item.dunning_block:
+        return "dunning block"
+    if item.dispute:
+        return "in dispute"
+    if item.open_amount < 0 and not rules.include_credits:
+        return "credit (include_credits is off)"
+    days = (rules.as_of - item.due_date).days
+    if days < rules.min_overdue_days:
+        if days < 0:
+            return f"not yet due (due {item.due_date:%d.%m.%Y})"
+        return f"not overdue enough ({days} of {rules.min_overdue_days} days)"
+    return None
+
+
+def active_alternatives(
+    subscriptions: Iterable[Subscription], on: dt.date
+) -> dict[CustomerId, tuple[SubscriptionId, ...]]:
+    """Each customer's active subscriptions, the one billed soonest first."""
+    far = dt.date.max
+    by_customer: dict[CustomerId, list[Subscription]] = defaultdict(list)
+    for sub in subscriptions:
+        if sub.is_active_on(on):
+            by_customer[sub.customer_id].append(sub)
+    return {
+        customer: tuple(
+            s.subscription_id
+            for s in sorted(subs, key=lambda s: (s.next_bill_date or far, s.subscription_id))
+        )
+        for customer, subs in by_customer.items()
+    }
+
+
+def propose(
+    subscription: Subscription,
+    balance: Decimal,
+    alternatives: tuple[SubscriptionId, ...],
+    rules: Rules,
+) -> tuple[Action, SubscriptionId | None, str]:
+    """The proposed action, its target and a one-line reason a reviewer can read."""
+    if subscription.is_active_on(rules.as_of):
+        return Action.REBILL, subscription.subscription_id, "subscription active"
+    others = tuple(s for s in alternatives if s != subscription.subscription_id)
+    if others:
+        return Action.TRANSFER, others[0], "terminated; active subscription billed soonest"
+    if abs(balance) <= rules.write_off_limit:
+        return Action.WRITE_OFF, None, f"terminated, no active subscription, <= {rules.write_off_limit}"
+    return Action.KEEP, None, f"terminated, no active subscription, > {rules.write_off_limit}"
+
+
+def select(
+    ledger: Ledger, rules: Rules, committed: Mapping[ItemId, BatchId] | None = None
+) -> Selection:
+    """Apply the rules to a ledger: flagged residuals with proposals, and the small exclusions."""
+    committed = committed or {}
+    eligible: dict[_Key, list[OpenItem]] = defaultdict(list)
+    kept_out: list[Exclusion] = []
+    whole: dict[tuple[CustomerId, Currency], Decimal] = defaultdict(lambda: ZERO)
+    overdue: dict[tuple[CustomerId, Currency], Decimal] = defaultdict(lambda: ZERO)
+    items_read = 0
+
+    for item in ledger.items:
+        items_read += 1
+        if item.open_amount == 0:
+            continue
+        customer_key = (item.customer_id, item.currency)
+        whole[customer_key] += item.open_amount
+        if item.due_date < rules.as_of:
+            overdue[customer_key] += item.open_amount
+        reason = exclusion_reason(item, rules, committed)
+        if reason is None:
+            eligible[(item.subscription_id, item.currency)].append(item)
+        elif abs(item.open_amount) <= rules.threshold:
+            kept_out.append(Exclusion(item, reason))
+
+    alternatives = active_alternatives(ledger.subscriptions.values(), rules.as_of)
+    residuals: list[Residual] = []
+    for (sub_id, currency), items in eligible.items():
+        balance = sum((i.open_amount for i in items), ZERO)
+        if balance == 0:
+            kept_out.extend(
+                Exclusion(i, "nets to zero with the subscription's other eligible items")
+                for i in items
+                if abs(i.open_amount) <= rules.threshold
+            )
+            continue
+        if abs(balance) > rules.threshold:
+            continue
+        subscription = ledger.subscriptions[sub_id]
+        customer_alts = alternatives.get(subscription.customer_id, ())
+        action, target, why = propose(subscription, balance, customer_alts, rules)
+        first = items[0]
+        residuals.append(
+            Residual(
+                subscription=subscription,
+                customer_id=subscription.customer_id,
+                customer_name=first.customer_name,
+                currency=currency,
+                items=tuple(sorted(items, key=lambda i: (i.due_date, i.item_id))),
+                balance=balance,
+                customer_whole_balance=whole[(subscription.customer_id, currency)],
+                customer_overdue_balance=overdue[(subscription.customer_id, currency)],
+                proposed_action=action,
+                proposed_target=target,
+                alternatives=customer_alts,
+                reason=why,
+            )
+        )
+
+    residuals.sort(key=lambda r: (r.customer_id, r.subscription.subscription_id, r.currency))
+    kept_out.sort(key=lambda e: (e.item.customer_id, e.item.subscription_id, e.item.item_id))
+    flagged_customers = {r.customer_id for r in residuals}
+    return Selection(
+        rules=rules,
+        residuals=tuple(residuals),
+        exclusions=tuple(kept_out),
+        alternatives={c: a for c, a in alternatives.items() if c in flagged_customers},
+        items_read=items_read,
+    )

@@ -1,0 +1,66 @@
+"""The two import files: postings for the ERP, charges for the billing system.
+
+Amounts: two decimals, ``.`` as decimal mark, no thousands separator; dates dd.mm.yyyy;
+UTF-8; a text field that a spreadsheet would run as a formula is neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from addin.domain.batch import PostingLine, RebillLine
+from addin.domain.money import format_money
+
+POSTING_COLUMNS = (
+    "batch_id", "posting_date", "debit_account", "credit_account", "amount", "currency",
+    "customer_id", "subscription_id", "item_id", "document_no", "action", "text",
+)
+REBILL_COLUMNS = (
+    "batch_id", "subscription_id", "customer_id", "charge_code", "amount", "currency",
+    "vat_code", "source_subscription_id", "documents", "text",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Prefix a quote to a text a spreadsheet would read as a formula (CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def posting_row(line: PostingLine) -> list[str]:
+    return [
+        neutralise(line.batch_id), f"{line.posting_date:%d.%m.%Y}",
+        neutralise(line.debit_account), neutralise(line.credit_account),
+        format_money(line.amount), neutralise(line.currency), neutralise(line.customer_id),
+        neutralise(line.subscription_id), neutralise(line.item_id),
+        neutralise(line.document_no), line.action.value, neutralise(line.text),
+    ]
+
+
+def rebill_row(line: RebillLine) -> list[str]:
+    return [
+        neutralise(line.batch_id), neutralise(line.subscription_id),
+        neutralise(line.customer_id), neutralise(line.charge_code), format_money(line.amount),
+        neutralise(line.currency), neutralise(line.vat_code),
+        neutralise(line.source_subscription_id), neutralise(line.documents),
+        neutralise(line.text),
+    ]
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[list[str]],
+              delimiter: str) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL,
+                            lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_postings(path: Path, lines: Iterable[PostingLine], delimiter: str = ";") -> None:
+    write_csv(path, POSTING_COLUMNS, (posting_row(line) for line in lines), delimiter)
+
+
+def write_rebills(path: Path, lines: Iterable[RebillLine], delimiter: str = ";") -> None:
+    write_csv(path, REBILL_COLUMNS, (rebill_row(line) for line in lines), delimiter)

@@ -1,0 +1,51 @@
+"""What a commit writes back into the review workbook: batch stamps, check notes, a Journal block."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from addin.decisions import Reading
+from addin.domain.batch import Batch
+from addin.domain.checks import CheckResult
+from addin.workbook.content import Value
+from addin.workbook.port import Stamps
+from addin.workbook.review import Review
+
+
+def commit_stamps(review: Review, reading: Reading, checks: CheckResult, batch: Batch, *,
+                  at: dt.datetime, user: str, files: list[str], offline: bool) -> Stamps:
+    stamps = Stamps()
+    for decision in batch.decisions:
+        line = decision.where.line
+        assert line is not None
+        stamps.residuals[(line, "batch")] = batch.batch_id
+        stamps.residuals[(line, "check")] = f"committed {at:%d.%m.%Y %H:%M}"
+        for item in decision.items:
+            stamps.items[(reading.item_lines[item.item_id], "batch")] = batch.batch_id
+    for decision, problems in checks.stale:
+        line = decision.where.line
+        assert line is not None
+        stamps.residuals[(line, "check")] = "not committed: " + "; ".join(
+            p.message for p in problems)
+    stamps.journal_rows = journal_block(batch, checks, at=at, user=user, files=files,
+                                       offline=offline, source=review.text("source"))
+    return stamps
+
+
+def journal_block(batch: Batch, checks: CheckResult, *, at: dt.datetime, user: str,
+                  files: list[str], offline: bool, source: str) -> list[list[Value]]:
+    """One block per commit: a batch line, a line per action and currency, refused rows."""
+    head = [batch.batch_id, at, user]
+    mode = "offline: items not checked against the source" if offline else f"source: {source}"
+    rows: list[list[Value]] = [
+        [*head, "batch", None, len(batch.decisions), len(batch.item_ids), None, None,
+         f"{mode}; files: {', '.join(files)}"],
+    ]
+    for total in batch.totals():
+        rows.append([*head, "action", total.action.value, total.subscriptions, total.items,
+                     total.amount, total.currency, None])
+    for decision, problems in checks.stale:
+        rows.append([*head, "refused", decision.action.value, 1, len(decision.items),
+                     decision.balance, decision.currency,
+                     f"{decision.subscription_id}: " + "; ".join(p.message for p in problems)])
+    return rows

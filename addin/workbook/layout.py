@@ -1,0 +1,224 @@
+"""The one definition of the review workbook: sheets, columns, headers in three languages.
+
+The writer of ``reliquat extract``, the template of the ribbon and the xlwings side all
+take their sheets and columns from here; readers find columns by header in any language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+LANGUAGES = ("en", "fr", "de")
+AMOUNT = "0.00"
+DATE = "DD.MM.YYYY"
+INTEGER = "0"
+TEXT = "@"
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    AMOUNT = "amount"
+    DATE = "date"
+    INTEGER = "integer"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    en: str
+    fr: str
+    de: str
+    kind: Kind = Kind.TEXT
+    width: int = 14
+    hidden: bool = False
+    editable: bool = False
+
+    def header(self, language: str) -> str:
+        return str(getattr(self, language))
+
+    @property
+    def headers(self) -> tuple[str, str, str]:
+        return (self.en, self.fr, self.de)
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    key: str
+    en: str
+    fr: str
+    de: str
+    columns: tuple[Column, ...]
+    code_name: str
+    visible: bool = True
+    filtered: bool = True
+
+    def title(self, language: str) -> str:
+        return str(getattr(self, language))
+
+    def index(self, key: str) -> int:
+        """0-based position of a column."""
+        for i, column in enumerate(self.columns):
+            if column.key == key:
+                return i
+        raise KeyError(key)
+
+
+C = Column
+K = Kind
+
+RESIDUALS = Sheet(
+    "residuals", "Residuals", "Reliquats", "Restbeträge",
+    (
+        C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
+        C("customer_id", "Customer", "Client", "Kunde"),
+        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("label", "Label", "Libellé", "Bezeichnung", width=24),
+        C("status", "Status", "Statut", "Status", width=11),
+        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        C("balance", "Balance", "Solde", "Saldo", K.AMOUNT, 11),
+        C("item_count", "Items", "Postes", "Posten", K.INTEGER, 8),
+        C("customer_open", "Customer open balance", "Solde ouvert client",
+          "Offener Saldo Kunde", K.AMOUNT),
+        C("customer_overdue", "Customer overdue balance", "Solde échu client",
+          "Überfälliger Saldo Kunde", K.AMOUNT),
+        C("proposed_action", "Proposed action", "Action proposée", "Vorgeschlagene Aktion"),
+        C("proposed_target", "Proposed target", "Cible proposée", "Vorgeschlagenes Ziel"),
+        C("reason", "Reason", "Motif", "Begründung", width=30),
+        C("action", "Action", "Action", "Aktion", editable=True),
+        C("target", "Target subscription", "Abonnement cible", "Zielabonnement",
+          editable=True),
+        C("accept", "Accept", "Accepter", "Akzeptieren", width=10, editable=True),
+        C("notes", "Notes", "Remarques", "Bemerkungen", width=24, editable=True),
+        C("batch", "Batch", "Lot", "Stapel", width=22),
+        C("check", "Check", "Contrôle", "Prüfung", width=40),
+        C("alt_start", "_alt_start", "_alt_start", "_alt_start", K.INTEGER, 4, hidden=True),
+        C("alt_count", "_alt_count", "_alt_count", "_alt_count", K.INTEGER, 4, hidden=True),
+    ),
+    code_name="shResiduals",
+)
+
+ITEMS = Sheet(
+    "items", "Items", "Postes", "Posten",
+    (
+        C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
+        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        C("item_id", "Item", "Poste", "Posten"),
+        C("document_no", "Document", "Document", "Beleg"),
+        C("document_date", "Document date", "Date du document", "Belegdatum", K.DATE, 12),
+        C("due_date", "Due date", "Échéance", "Fälligkeit", K.DATE, 12),
+        C("days_overdue", "Days overdue", "Jours de retard", "Tage überfällig", K.INTEGER, 10),
+        C("original_amount", "Original amount", "Montant initial", "Ursprungsbetrag", K.AMOUNT),
+        C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
+        C("customer_id", "Customer", "Client", "Kunde"),
+        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("batch", "Batch", "Lot", "Stapel", width=22),
+        C("fingerprint", "_fingerprint", "_fingerprint", "_fingerprint", width=18, hidden=True),
+    ),
+    code_name="shItems",
+)
+
+EXCLUDED = Sheet(
+    "excluded", "Excluded", "Exclus", "Ausgeschlossen",
+    (
+        C("item_id", "Item", "Poste", "Posten"),
+        C("customer_id", "Customer", "Client", "Kunde"),
+        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
+        C("document_no", "Document", "Document", "Beleg"),
+        C("due_date", "Due date", "Échéance", "Fälligkeit", K.DATE, 12),
+        C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
+        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        C("reason", "Reason", "Motif", "Begründung", width=44),
+    ),
+    code_name="shExcluded",
+)
+
+JOURNAL = Sheet(
+    "journal", "Journal", "Journal", "Journal",
+    (
+        C("batch", "Batch", "Lot", "Stapel", width=22),
+        C("committed_at", "Committed at", "Validé le", "Verbucht am", K.DATETIME, 19),
+        C("committed_by", "Committed by", "Validé par", "Verbucht von"),
+        C("line", "Line", "Ligne", "Zeile", width=10),
+        C("action", "Action", "Action", "Aktion"),
+        C("subscriptions", "Subscriptions", "Abonnements", "Abonnemente", K.INTEGER, 13),
+        C("items", "Items", "Postes", "Posten", K.INTEGER, 8),
+        C("amount", "Amount", "Montant", "Betrag", K.AMOUNT, 12),
+        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        C("detail", "Detail", "Détail", "Detail", width=60),
+    ),
+    code_name="shJournal",
+)
+
+CONTROL = Sheet(
+    "control", "Control", "Contrôle", "Steuerung",
+    (
+        C("label", "Setting", "Paramètre", "Einstellung", width=34),
+        C("value", "Value", "Valeur", "Wert", width=48, editable=True),
+        C("key", "_key", "_key", "_key", width=18, hidden=True),
+    ),
+    code_name="shControl",
+    filtered=False,
+)
+
+LISTS = Sheet(
+    "lists", "Lists", "Listes", "Listen",
+    (
+        C("actions", "actions", "actions", "actions"),
+        C("accept", "accept", "accept", "accept"),
+        C("alternatives", "alternatives", "alternatives", "alternatives"),
+    ),
+    code_name="shLists",
+    visible=False,
+)
+
+SHEETS: tuple[Sheet, ...] = (CONTROL, RESIDUALS, ITEMS, EXCLUDED, JOURNAL, LISTS)
+
+# Control rows: key, then the label in each language. Inputs first: what the accountant fills.
+CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("source", "Source (folder, .xlsx or database URL)", "Source (dossier, .xlsx ou URL)",
+     "Quelle (Ordner, .xlsx oder Datenbank-URL)"),
+    ("threshold", "Threshold (flag when 0 < |balance| ≤ this)",
+     "Seuil (signalé si 0 < |solde| ≤ seuil)", "Schwelle (markiert wenn 0 < |Saldo| ≤ Schwelle)"),
+    ("as_of", "As of (dd.mm.yyyy)", "Date de référence (jj.mm.aaaa)", "Stichtag (TT.MM.JJJJ)"),
+    ("config", "Config file", "Fichier de configuration", "Konfigurationsdatei"),
+    ("language", "Language (en, fr, de)", "Langue (en, fr, de)", "Sprache (en, fr, de)"),
+    ("out_dir", "Export folder", "Dossier d'export", "Exportordner"),
+    ("register", "Register", "Registre", "Register"),
+    ("basis", "Compared with the threshold", "Comparé au seuil", "Mit der Schwelle verglichen"),
+    ("min_overdue_days", "Minimum days overdue", "Jours de retard minimum",
+     "Mindestanzahl Tage überfällig"),
+    ("write_off_limit", "Write-off limit", "Limite d'amortissement", "Abschreibungslimite"),
+    ("include_credits", "Include credits", "Inclure les crédits", "Gutschriften einbeziehen"),
+    ("extraction_id", "Extraction", "Extraction", "Extraktion"),
+    ("extracted_at", "Extracted at", "Extrait le", "Extrahiert am"),
+    ("extracted_by", "Extracted by", "Extrait par", "Extrahiert von"),
+    ("items_read", "Items read", "Postes lus", "Gelesene Posten"),
+    ("rows_flagged", "Subscriptions flagged", "Abonnements signalés", "Markierte Abonnemente"),
+    ("items_flagged", "Items behind them", "Postes concernés", "Betroffene Posten"),
+    ("items_excluded", "Small items excluded", "Petits postes exclus", "Ausgeschlossene Kleinposten"),
+    ("totals", "Totals by proposal", "Totaux par proposition", "Summen nach Vorschlag"),
+    ("tool_version", "Reliquat version", "Version de Reliquat", "Reliquat-Version"),
+)
+INPUT_KEYS = ("source", "threshold", "as_of", "config", "language", "out_dir", "register")
+
+ACTIONS = ("REBILL", "TRANSFER", "WRITE_OFF", "KEEP")
+ACCEPT_VALUES = {"en": ("Yes", "No"), "fr": ("Oui", "Non"), "de": ("Ja", "Nein")}
+YES_WORDS = frozenset({"yes", "y", "oui", "o", "ja", "j", "1", "true", "x"})
+NO_WORDS = frozenset({"no", "n", "non", "nein", "0", "false"})
+
+NAME_ACTIONS = "RLQ_ACTIONS"
+NAME_ACCEPT = "RLQ_ACCEPT"
+NAME_ALTERNATIVES = "RLQ_ALTS"
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letters of a 0-based column index: 0 -> A, 26 -> AA."""
+    letters = ""
+    number = index + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters

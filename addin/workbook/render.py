@@ -1,0 +1,201 @@
+"""Turn a selection into the review workbook's content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from addin.domain.model import Action, Residual, Selection
+from addin.domain.money import ZERO
+from addin.workbook import layout
+from addin.workbook.content import ListValidation, SheetContent, Value, WorkbookContent
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractInfo:
+    """Where the selection came from and who made it: shown on the Control sheet."""
+
+    source: str
+    config: str
+    extraction_id: str
+    extracted_at: dt.datetime
+    extracted_by: str
+    language: str = "en"
+    register: str = ""
+    out_dir: str = ""
+    version: str = ""
+
+
+def fingerprint(extraction_id: str, subscription_id: str, currency: str, item_id: str,
+                amount: Decimal) -> str:
+    """A check value per item row, so an amount edited after extraction is caught at commit."""
+    text = f"{extraction_id}|{subscription_id}|{currency}|{item_id}|{amount:.2f}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
+    lang = info.language
+    alternatives_rows, offsets = _alternatives(selection)
+    accept_words = layout.ACCEPT_VALUES[lang]
+    content = WorkbookContent(
+        sheets=[
+            SheetContent(layout.CONTROL, lang, control_rows(selection, info)),
+            _residuals(selection, offsets, lang),
+            SheetContent(layout.ITEMS, lang, _items(selection, info)),
+            SheetContent(layout.EXCLUDED, lang, _excluded(selection)),
+            SheetContent(layout.JOURNAL, lang, []),
+            SheetContent(
+                layout.LISTS,
+                lang,
+                _lists_rows(list(layout.ACTIONS), list(accept_words), alternatives_rows),
+                with_header=False,
+            ),
+        ],
+        names=list_names(lang, len(alternatives_rows)),
+        language=lang,
+    )
+    return content
+
+
+def list_names(language: str, alternative_count: int) -> dict[str, str]:
+    title = layout.LISTS.title(language)
+    last = max(alternative_count, 1)
+    return {
+        layout.NAME_ACTIONS: f"'{title}'!$A$1:$A${len(layout.ACTIONS)}",
+        layout.NAME_ACCEPT: f"'{title}'!$B$1:$B$2",
+        layout.NAME_ALTERNATIVES: f"'{title}'!$C$1:$C${last}",
+    }
+
+
+def residual_validations() -> tuple[ListValidation, ...]:
+    """Action, Target and Accept dropdowns; Target offers exactly the row's customer's list."""
+    sheet = layout.RESIDUALS
+    start = _letter(sheet.index("alt_start"))
+    count = _letter(sheet.index("alt_count"))
+    return (
+        ListValidation("action", layout.NAME_ACTIONS, allow_blank=False),
+        ListValidation(
+            "target", f"OFFSET({layout.NAME_ALTERNATIVES},${start}2,0,MAX(1,${count}2),1)"
+        ),
+        ListValidation("accept", layout.NAME_ACCEPT),
+    )
+
+
+def control_rows(selection: Selection | None, info: ExtractInfo | None,
+                 inputs: dict[str, Value] | None = None) -> list[list[Value]]:
+    """The Control sheet: label, value, key. Without a selection it is the empty template's."""
+    lang = info.language if info else (inputs or {}).get("language", "en")
+    values: dict[str, Value] = dict(inputs or {})
+    if selection is not None and info is not None:
+        rules = selection.rules
+        values.update(
+            source=info.source,
+            threshold=rules.threshold,
+            as_of=rules.as_of,
+            config=info.config,
+            language=lang,
+            out_dir=info.out_dir,
+            register=info.register,
+            basis=f"per subscription and currency: sum of eligible items "
+                  f"(overdue ≥ {rules.min_overdue_days} days, not blocked, not in dispute, "
+                  f"not committed before)",
+            min_overdue_days=rules.min_overdue_days,
+            write_off_limit=rules.write_off_limit,
+            include_credits="yes" if rules.include_credits else "no",
+            extraction_id=info.extraction_id,
+            extracted_at=info.extracted_at,
+            extracted_by=info.extracted_by,
+            items_read=selection.items_read,
+            rows_flagged=len(selection.residuals),
+            items_flagged=sum(len(r.items) for r in selection.residuals),
+            items_excluded=len(selection.exclusions),
+            totals=proposal_totals(selection.residuals),
+            tool_version=info.version,
+        )
+    index = {"en": 1, "fr": 2, "de": 3}[str(lang)]
+    return [[row[index], values.get(row[0]), row[0]] for row in layout.CONTROL_ROWS]
+
+
+def proposal_totals(residuals: tuple[Residual, ...]) -> str:
+    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for residual in residuals:
+        key = (residual.proposed_action.value, residual.currency)
+        totals[key] += residual.balance
+        counts[key] += 1
+    parts = [
+        f"{action} {counts[(action, cur)]} × {cur} {totals[(action, cur)]:.2f}"
+        for action in Action
+        for cur in sorted({c for (_, c) in totals})
+        if (action.value, cur) in totals
+    ]
+    return "; ".join(parts) or "nothing flagged"
+
+
+def _alternatives(selection: Selection) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """Flatten each flagged customer's active subscriptions into one column: offset and count."""
+    rows: list[str] = []
+    offsets: dict[str, tuple[int, int]] = {}
+    for customer in sorted(selection.alternatives):
+        subs = selection.alternatives[customer]
+        offsets[customer] = (len(rows), len(subs))
+        rows.extend(subs)
+    return rows, offsets
+
+
+def _residuals(selection: Selection, offsets: dict[str, tuple[int, int]], lang: str
+               ) -> SheetContent:
+    rows: list[list[Value]] = []
+    for r in selection.residuals:
+        start, count = offsets.get(r.customer_id, (0, 0))
+        sub = r.subscription
+        rows.append([
+            sub.subscription_id, r.customer_id, r.customer_name, sub.label, sub.status.value,
+            r.currency, r.balance, len(r.items), r.customer_whole_balance,
+            r.customer_overdue_balance, r.proposed_action.value, r.proposed_target, r.reason,
+            r.proposed_action.value, r.proposed_target, None, None, None, None, start, count,
+        ])
+    return SheetContent(layout.RESIDUALS, lang, rows, residual_validations())
+
+
+def _items(selection: Selection, info: ExtractInfo) -> list[list[Value]]:
+    as_of = selection.rules.as_of
+    rows: list[list[Value]] = []
+    for r in selection.residuals:
+        for i in r.items:
+            rows.append([
+                i.subscription_id, i.currency, i.item_id, i.document_no, i.document_date,
+                i.due_date, (as_of - i.due_date).days, i.original_amount, i.open_amount,
+                i.customer_id, i.customer_name, None,
+                fingerprint(info.extraction_id, i.subscription_id, i.currency, i.item_id,
+                            i.open_amount),
+            ])
+    return rows
+
+
+def _excluded(selection: Selection) -> list[list[Value]]:
+    return [
+        [e.item.item_id, e.item.customer_id, e.item.customer_name, e.item.subscription_id,
+         e.item.document_no, e.item.due_date, e.item.open_amount, e.item.currency, e.reason]
+        for e in selection.exclusions
+    ]
+
+
+def _lists_rows(actions: list[str], accept: list[str], alternatives: list[str]
+                ) -> list[list[Value]]:
+    height = max(len(actions), len(accept), len(alternatives), 1)
+    return [
+        [
+            actions[i] if i < len(actions) else None,
+            accept[i] if i < len(accept) else None,
+            alternatives[i] if i < len(alternatives) else None,
+        ]
+        for i in range(height)
+    ]
+
+
+def _letter(index: int) -> str:
+    return layout.column_letter(index)
