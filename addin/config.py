@@ -87,7 +87,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     def section(name: str) -> dict[str, Any]:
         value = data.get(name, {})
         if not isinstance(value, dict):
-            problems.append(Problem(Where(file, column=name), "must be a table ([name])"))
+            problems.append(Problem(Where(file, record=f"[{name}]"), "must be a table ([name])"))
             return {}
         return value
 
@@ -98,28 +98,30 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         try:
             value = to_money(str(raw))
         except AmountError as exc:
-            problems.append(Problem(Where(file, column=f"{sect}.{key}"), str(exc)))
+            problems.append(Problem(Where(file, record=f"[{sect}] {key}"), str(exc)))
             return default
         if value < 0:
-            problems.append(Problem(Where(file, column=f"{sect}.{key}"), "must not be negative"))
+            problems.append(Problem(Where(file, record=f"[{sect}] {key}"), "must not be negative"))
         return value
 
     rules_data = section("rules")
     defaults = RuleSettings()
+    threshold = amount("rules", "threshold", defaults.threshold)
+    write_off_limit = amount("rules", "write_off_limit", defaults.write_off_limit)
     min_days = rules_data.get("min_overdue_days", defaults.min_overdue_days)
     if not isinstance(min_days, int) or isinstance(min_days, bool) or min_days < 0:
         problems.append(
-            Problem(Where(file, column="rules.min_overdue_days"), "must be a whole number >= 0")
+            Problem(Where(file, record="[rules] min_overdue_days"), "must be a whole number >= 0")
         )
         min_days = defaults.min_overdue_days
     credits = rules_data.get("include_credits", defaults.include_credits)
     if not isinstance(credits, bool):
-        problems.append(Problem(Where(file, column="rules.include_credits"), "must be true or false"))
+        problems.append(Problem(Where(file, record="[rules] include_credits"), "must be true or false"))
         credits = defaults.include_credits
     rules = RuleSettings(
-        threshold=amount("rules", "threshold", defaults.threshold),
+        threshold=threshold,
         min_overdue_days=min_days,
-        write_off_limit=amount("rules", "write_off_limit", defaults.write_off_limit),
+        write_off_limit=write_off_limit,
         include_credits=credits,
     )
 
@@ -130,16 +132,16 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     for entity, mapping in section("columns").items():
         allowed = _allowed_columns(entity)
         if allowed is None:
-            problems.append(Problem(Where(file, column=f"columns.{entity}"), "unknown entity"))
+            problems.append(Problem(Where(file, record=f"[columns.{entity}]"), "unknown entity"))
             continue
         for canonical, header in mapping.items():
             if canonical not in allowed:
                 problems.append(
-                    Problem(Where(file, column=f"columns.{entity}.{canonical}"), "unknown column")
+                    Problem(Where(file, record=f"[columns.{entity}] {canonical}"), "unknown column")
                 )
             elif not isinstance(header, str) or not header.strip():
                 problems.append(
-                    Problem(Where(file, column=f"columns.{entity}.{canonical}"), "must be a text")
+                    Problem(Where(file, record=f"[columns.{entity}] {canonical}"), "must be a text")
                 )
         columns[entity] = {k: str(v) for k, v in mapping.items()}
 
@@ -149,7 +151,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     export = section("export")
     delimiter = export.get("delimiter", ";")
     if delimiter not in (";", ",", "\t", "|"):
-        problems.append(Problem(Where(file, column="export.delimiter"), "must be ; , | or a tab"))
+        problems.append(Problem(Where(file, record="[export] delimiter"), "must be ; , | or a tab"))
         delimiter = ";"
 
     register_path = section("register").get("path")
@@ -158,7 +160,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     language = section("workbook").get("language", "en")
     if language not in LANGUAGES:
         problems.append(
-            Problem(Where(file, column="workbook.language"), f"must be one of {', '.join(LANGUAGES)}")
+            Problem(Where(file, record="[workbook] language"), f"must be one of {', '.join(LANGUAGES)}")
         )
         language = "en"
 
@@ -193,9 +195,9 @@ def _strings(
     result: dict[str, str] = {}
     for key, value in data.items():
         if key not in known:
-            problems.append(Problem(Where(file, column=f"{name}.{key}"), "unknown setting"))
+            problems.append(Problem(Where(file, record=f"[{name}] {key}"), "unknown setting"))
         elif not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
-            problems.append(Problem(Where(file, column=f"{name}.{key}"), "must be a text"))
+            problems.append(Problem(Where(file, record=f"[{name}] {key}"), "must be a text"))
         else:
             result[key] = str(value)
     return result
@@ -207,9 +209,9 @@ def _entity_strings(
     result: dict[str, str] = {}
     for key, value in data.items():
         if key not in ENTITIES:
-            problems.append(Problem(Where(file, column=f"{name}.{key}"), "unknown entity"))
+            problems.append(Problem(Where(file, record=f"[{name}] {key}"), "unknown entity"))
         elif not isinstance(value, str) or not value.strip():
-            problems.append(Problem(Where(file, column=f"{name}.{key}"), "must be a text"))
+            problems.append(Problem(Where(file, record=f"[{name}] {key}"), "must be a text"))
         else:
             result[key] = value
     return result
@@ -220,9 +222,9 @@ def parse_threshold(text: str, what: str = "threshold") -> Decimal:
     try:
         value = to_money(text)
     except AmountError as exc:
-        raise ConfigError([Problem(Where(column=what), str(exc))]) from exc
+        raise ConfigError([Problem(Where(record=f"--{what}"), str(exc))]) from exc
     if value < 0:
-        raise ConfigError([Problem(Where(column=what), f"must not be negative: {text}")])
+        raise ConfigError([Problem(Where(record=f"--{what}"), f"must not be negative: {text}")])
     return value
 
 
@@ -233,4 +235,4 @@ def parse_day(text: str, what: str = "as-of") -> dt.date:
     try:
         return parse_date(text)
     except ValueError as exc:
-        raise ConfigError([Problem(Where(column=what), str(exc))]) from exc
+        raise ConfigError([Problem(Where(record=f"--{what}"), str(exc))]) from exc

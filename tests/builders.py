@@ -39,3 +39,46 @@ def ledger(items: list[OpenItem], subscriptions: list[Subscription]) -> Ledger:
 
 def rules(threshold: str = "5.00", **changes: object) -> Rules:
     return Rules(threshold=Decimal(threshold), as_of=AS_OF, **changes)  # type: ignore[arg-type]
+
+
+def write_csv_ledger(folder, items: list[OpenItem], subscriptions: list[Subscription]):
+    """The ledger as a Swiss ERP would export it: ';', dd.mm.yyyy, UTF-8 with BOM."""
+    folder.mkdir(parents=True, exist_ok=True)
+    day = lambda d: "" if d is None else f"{d:%d.%m.%Y}"  # noqa: E731
+    lines = ["item_id;customer_id;customer_name;subscription_id;document_no;document_date;"
+             "due_date;original_amount;open_amount;currency;dunning_block;dispute"]
+    for i in items:
+        name = '"' + i.customer_name.replace('"', '""') + '"'
+        lines.append(";".join([
+            i.item_id, i.customer_id, name, i.subscription_id, i.document_no,
+            day(i.document_date), day(i.due_date), f"{i.original_amount}", f"{i.open_amount}",
+            i.currency, str(int(i.dunning_block)), str(int(i.dispute))]))
+    (folder / "open_items.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    lines = ["subscription_id;customer_id;status;end_date;next_bill_date;label"]
+    for s in subscriptions:
+        lines.append(";".join([s.subscription_id, s.customer_id, s.status.value,
+                               day(s.end_date), day(s.next_bill_date), s.label]))
+    (folder / "subscriptions.csv").write_text("\ufeff" + "\n".join(lines) + "\n",
+                                              encoding="utf-8")
+    return folder
+
+
+def small_utility():
+    """Four customers covering each proposal: rebill, transfer, write-off, keep."""
+    items = [
+        item("I1", "S1", "0.50", customer="C1", name="Müller Hans"),
+        item("I2", "S1", "250.00", customer="C1", due=AS_OF + dt.timedelta(days=10)),
+        item("I3", "S2", "4.99", customer="C2", name="=Dupont"),
+        item("I4", "S2", "-1.00", customer="C2", name="=Dupont"),
+        item("I5", "S4", "0.70", customer="C3", name="Boillat; Marie"),
+        item("I6", "S5", "3.20", customer="C4", name="Gerber & Fils SA"),
+        item("I7", "S1", "0.30", customer="C1", blocked=True),
+    ]
+    subscriptions = [
+        active("S1", "C1", label="Électricité"),
+        terminated("S2", "C2"),
+        active("S3", "C2", next_bill=dt.date(2026, 12, 15), label="Eau"),
+        terminated("S4", "C3"),
+        terminated("S5", "C4"),
+    ]
+    return items, subscriptions
