@@ -171,8 +171,8 @@ def test_transfer_to_another_customers_subscription_is_refused(review, tmp_path)
 
 def test_transfer_without_a_target_is_refused(review, tmp_path):
     set_cells(review, "Residuals", {"N4": "TRANSFER", "P4": "Yes"})
-    with pytest.raises(CommitRefused, match="line 4, column 'Target subscription': "
-                                            "TRANSFER needs a target subscription"):
+    with pytest.raises(CommitRefused, match="line 4, column 'Target subscription', "
+                                            "subscription S4: TRANSFER needs a target"):
         commit(review, tmp_path)
 
 
