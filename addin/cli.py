@@ -12,8 +12,8 @@ from rich.console import Console
 from addin import __version__
 from addin.domain.problems import ReliquatError
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 DESCRIPTION = """\
 Clear the small residual amounts customers leave open on their invoices.
