@@ -1,0 +1,64 @@
+"""The review workbook as Excel reads it: sheets, formats, dropdowns by defined name."""
+
+import datetime as dt
+from dataclasses import replace
+
+import openpyxl
+import pytest
+
+from addin import api
+from addin.config import Config
+from addin.workbook.calamine_reader import read_review
+from tests.builders import AS_OF, small_utility, write_csv_ledger
+
+
+@pytest.fixture
+def review(tmp_path):
+    source = write_csv_ledger(tmp_path / "erp", *small_utility())
+    out = tmp_path / "review.xlsx"
+    api.extract(source, out, as_of=AS_OF, now=dt.datetime(2026, 11, 30, 9, 0))
+    return out
+
+
+def test_sheets_headers_and_formats_an_accountant_expects(review):
+    book = openpyxl.load_workbook(review)
+    assert book.sheetnames == ["Control", "Residuals", "Items", "Excluded", "Journal", "Lists"]
+    assert book["Lists"].sheet_state == "hidden"
+    residuals = book["Residuals"]
+    assert residuals.freeze_panes == "A2"
+    assert residuals.auto_filter.ref == "A1:U5"
+    assert residuals["G2"].number_format == "0.00"
+    assert residuals.column_dimensions["T"].hidden
+    assert book["Items"]["F2"].number_format == "DD.MM.YYYY"
+    assert [c.value for c in residuals[1]][:3] == ["Subscription", "Customer", "Name"]
+
+
+def test_dropdowns_take_their_lists_from_defined_names(review):
+    book = openpyxl.load_workbook(review)
+    rules = {str(v.sqref): v.formula1 for v in book["Residuals"].data_validations.dataValidation}
+    assert rules == {
+        "N2:N5": "RLQ_ACTIONS",
+        "O2:O5": "OFFSET(RLQ_ALTS,$T2,0,MAX(1,$U2),1)",
+        "P2:P5": "RLQ_ACCEPT",
+    }
+    names = {n: book.defined_names[n].attr_text for n in ("RLQ_ACTIONS", "RLQ_ACCEPT", "RLQ_ALTS")}
+    assert names == {"RLQ_ACTIONS": "'Lists'!$A$1:$A$4", "RLQ_ACCEPT": "'Lists'!$B$1:$B$2",
+                     "RLQ_ALTS": "'Lists'!$C$1:$C$2"}
+
+
+def test_the_excluded_sheet_lists_each_small_item_kept_out_with_its_reason(review):
+    rows = list(openpyxl.load_workbook(review)["Excluded"].values)[1:]
+    assert [(r[0], r[8]) for r in rows] == [("I7", "dunning block")]
+
+
+def test_french_headers_and_sheet_names_read_back_the_same(tmp_path):
+    source = write_csv_ledger(tmp_path / "erp", *small_utility())
+    out = tmp_path / "revue.xlsx"
+    api.extract(source, out, as_of=AS_OF, config=replace(Config(), language="fr"))
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:3] == ["Contrôle", "Reliquats", "Postes"]
+    assert book["Reliquats"]["N1"].value == "Action" and book["Reliquats"]["O1"].value == (
+        "Abonnement cible")
+    assert book["Listes"]["B1"].value == "Oui"
+    review = read_review(out)
+    assert review.language == "fr" and len(review.rows) == 4
