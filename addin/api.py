@@ -15,9 +15,11 @@ from addin.domain.model import Action, Selection
 from addin.domain.money import ZERO
 from addin.extract import ExtractOutcome, ExtractRequest
 from addin.extract import extract as _extract
+from addin.extract import prepare as _prepare
 from addin.progress import Stages
 from addin.locations import absolute_source
 from addin.workbook.openpyxl_file import FileReview
+from addin.workbook.port import ReviewWorkbook
 
 
 def with_language(config: Config, language: str) -> Config:
@@ -34,17 +36,30 @@ def extract(source: str | Path, out: Path, *, config: Config | None = None,
     return _extract(request, stages)
 
 
-def commit(workbook: Path, out_dir: Path, *, config: Config | None = None,
+def commit(workbook: Path | ReviewWorkbook, out_dir: Path, *, config: Config | None = None,
            register: Path | None = None, accept_proposals: bool = False,
            confirm_partial: bool = False, offline: bool = False, source: str | None = None,
            dry_run: bool = False, stages: Stages | None = None, user: str = "",
            now: dt.datetime | None = None) -> CommitOutcome:
+    """Commit a review workbook: a file (a path) or one open in Excel (a live workbook)."""
     request = CommitRequest(
         out_dir=Path(out_dir), config=config or Config(), register=register,
         accept_proposals=accept_proposals, confirm_partial=confirm_partial, offline=offline,
         source=absolute_source(source) if source else None, user=user, now=now,
         dry_run=dry_run)
-    return _commit(FileReview(Path(workbook)), request, stages)
+    port = FileReview(Path(workbook)) if isinstance(workbook, str | Path) else workbook
+    return _commit(port, request, stages)
+
+
+def prepare_extract(source: str | Path, beside: Path, *, config: Config | None = None,
+                    threshold: Decimal | None = None, as_of: dt.date | None = None,
+                    register: Path | None = None, stages: Stages | None = None,
+                    user: str = "", now: dt.datetime | None = None) -> ExtractOutcome:
+    """Everything an extraction computes, writing nothing: Excel writes it into the live book."""
+    request = ExtractRequest(
+        source=absolute_source(str(source)), out=Path(beside), config=config or Config(),
+        threshold=threshold, as_of=as_of, register=register, user=user, now=now)
+    return _prepare(request, stages or Stages())
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from addin.decisions import Reading, read_decisions
 from addin.domain.batch import Batch, Decision, build_batch
 from addin.domain.checks import CheckResult, CommitFacts, check_decisions
 from addin.domain.model import Status, Subscription
-from addin.domain.problems import CommitRefused, Problem, ReliquatError, Where
+from addin.domain.problems import CommitRefused, Problem, ReliquatError, StaleRows, Where
 from addin.exports.batch_record import write_batch_record
 from addin.exports.csv_files import write_postings, write_rebills
 from addin.extract import register_path
@@ -129,7 +129,7 @@ def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRe
     if problems:
         raise CommitRefused(problems)
     if checks.stale and not request.confirm_partial:
-        raise CommitRefused(checks.stale_problems + [Problem(Where(),
+        raise StaleRows(checks.stale_problems + [Problem(Where(),
             f"{len(checks.stale)} row(s) changed in the source since extraction; commit the "
             f"other {len(checks.accepted)} with --confirm-partial, or extract again")])
     if not checks.accepted:

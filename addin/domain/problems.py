@@ -64,5 +64,9 @@ class CommitRefused(ReliquatError):
     """The commit checks failed: nothing was written."""
 
 
+class StaleRows(CommitRefused):
+    """Accepted rows changed in the source since extraction; the rest may go on if confirmed."""
+
+
 class WorkbookError(ReliquatError):
     """The review workbook is not one this tool wrote, or was edited where it must not be."""

@@ -29,6 +29,7 @@ class SheetContent:
     rows: list[list[Value]]
     validations: tuple[ListValidation, ...] = ()
     with_header: bool = True
+    reserved_rows: int = 0  # rows the dropdowns cover beyond the data (for the template)
 
     @property
     def title(self) -> str:

@@ -222,3 +222,5 @@ def column_letter(index: int) -> str:
         number, remainder = divmod(number - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+SHEETS_BY_KEY = {sheet.key: sheet for sheet in SHEETS}

@@ -54,7 +54,7 @@ def _write_sheet(book: Workbook, content: SheetContent) -> None:
         ws.freeze_panes = "A2"
         if sheet.filtered:
             ws.auto_filter.ref = f"A1:{last_col}{max(last_row, 1)}"
-        _add_validations(ws, content, last_row)
+        _add_validations(ws, content, max(last_row, content.reserved_rows + 1))
         ws.append([_header_cell(ws, text) for text in content.header])
     kinds = [c.kind for c in sheet.columns]
     editable = [c.editable for c in sheet.columns]

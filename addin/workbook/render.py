@@ -199,3 +199,29 @@ def _lists_rows(actions: list[str], accept: list[str], alternatives: list[str]
 
 def _letter(index: int) -> str:
     return layout.column_letter(index)
+
+
+def template_content(language: str = "en", inputs: dict[str, Value] | None = None,
+                     rows: int = 5000) -> WorkbookContent:
+    """The empty workbook the accountant starts from: Control inputs, headers, dropdowns.
+
+    The dropdowns cover ``rows`` rows ahead, since Excel's writer fills the sheets later.
+    """
+    accept_words = layout.ACCEPT_VALUES[language]
+    residuals = SheetContent(layout.RESIDUALS, language, [], residual_validations())
+    residuals.reserved_rows = rows
+    return WorkbookContent(
+        sheets=[
+            SheetContent(layout.CONTROL, language,
+                         control_rows(None, None, {"language": language, **(inputs or {})})),
+            residuals,
+            SheetContent(layout.ITEMS, language, []),
+            SheetContent(layout.EXCLUDED, language, []),
+            SheetContent(layout.JOURNAL, language, []),
+            SheetContent(layout.LISTS, language,
+                         _lists_rows(list(layout.ACTIONS), list(accept_words), []),
+                         with_header=False),
+        ],
+        names=list_names(language, 0),
+        language=language,
+    )

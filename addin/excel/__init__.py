@@ -1,0 +1,1 @@
+"""The Excel side: the ribbon's buttons and the live-workbook adapter, over xlwings."""

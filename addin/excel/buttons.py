@@ -1,0 +1,159 @@
+"""One function per ribbon button. The VBA runs, through the xlwings add-in:
+
+    RunPython "import addin.excel.buttons as b; b.extract()"
+
+Each reads the Control sheet, runs the same code as the command line, writes the sheets in
+bulk with screen updating and calculation off, shows progress in the status bar and
+reports any problem in a message box. On failure the workbook stays as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from addin import api
+from addin.config import Config, load_config, parse_day, parse_threshold
+from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
+from addin.excel.live import LiveWorkbook, quiet
+from addin.progress import Stages
+from addin.sources.values import parse_text
+
+HELP_TEXT = (
+    "Reliquat clears the small residual amounts customers leave open.\n\n"
+    "1. On the Control sheet, enter the source, the threshold and the as-of date.\n"
+    "2. Extract: the flagged subscriptions appear on the Residuals sheet.\n"
+    "3. Review each row: Action, Target subscription, Accept = Yes.\n"
+    "4. Validate: the commit checks, written in the Check column.\n"
+    "5. Commit: the posting and rebill files are written to the export folder, and this\n"
+    "   workbook is saved as the audit trail of the batch."
+)
+
+
+def _caller() -> Any:
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def extract(book: Any = None) -> None:
+    _run(book or _caller(), "Extract", _extract)
+
+
+def validate(book: Any = None) -> None:
+    _run(book or _caller(), "Validate", _validate)
+
+
+def commit(book: Any = None) -> None:
+    _run(book or _caller(), "Commit", _commit)
+
+
+def help(book: Any = None) -> None:  # noqa: A001 - the button's name
+    (book or _caller()).app.alert(HELP_TEXT, title="Reliquat")
+
+
+def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -> None:
+    app = book.app
+    live = LiveWorkbook(book)
+
+    def report(label: str) -> None:
+        app.status_bar = f"Reliquat: {label}…"
+
+    try:
+        with quiet(app):
+            message = action(live, Stages(report))
+    except ReliquatError as exc:
+        app.status_bar = False
+        app.alert(f"{title} refused. Nothing was changed.\n\n{exc.describe(limit=15)}",
+                  title=f"Reliquat – {title}")
+        return
+    except Exception as exc:  # shown to the accountant, not lost in a traceback window
+        traceback.print_exc()
+        app.status_bar = False
+        app.alert(f"{title} failed. Nothing was changed.\n\n{type(exc).__name__}: {exc}",
+                  title=f"Reliquat – {title}")
+        return
+    app.status_bar = False
+    app.alert(message, title=f"Reliquat – {title}")
+
+
+def _settings(live: LiveWorkbook) -> tuple[Config, dict[str, object]]:
+    inputs = live.control_inputs()
+    config_path = parse_text(inputs.get("config"))
+    config = load_config(config_path or None)
+    language = parse_text(inputs.get("language"))
+    if language:
+        config = replace(config, language=language)
+    return config, inputs
+
+
+def _extract(live: LiveWorkbook, stages: Stages) -> str:
+    config, inputs = _settings(live)
+    source = parse_text(inputs.get("source"))
+    if not source:
+        raise ReliquatError("enter the source on the Control sheet (a folder, an .xlsx or a "
+                            "database URL)")
+    threshold = inputs.get("threshold")
+    as_of = inputs.get("as_of")
+    register = parse_text(inputs.get("register"))
+    outcome = api.prepare_extract(
+        source, Path(live.name), config=config,
+        threshold=parse_threshold(parse_text(threshold)) if threshold not in (None, "") else None,
+        as_of=_day(as_of),
+        register=Path(register) if register else None, stages=stages)
+    with stages.stage("write", "writing the sheets"):
+        live.write_content(outcome.content)
+    flagged = len(outcome.selection.residuals)
+    return (f"{flagged} subscription(s) flagged, {len(outcome.selection.exclusions)} small "
+            f"item(s) excluded with a reason. Review the Residuals sheet.")
+
+
+def _out_dir(live: LiveWorkbook, inputs: dict[str, object]) -> Path:
+    chosen = parse_text(inputs.get("out_dir"))
+    return Path(chosen) if chosen else Path(live.name).parent / "exports"
+
+
+def _validate(live: LiveWorkbook, stages: Stages) -> str:
+    config, inputs = _settings(live)
+    try:
+        outcome = api.commit(live, _out_dir(live, inputs), config=config, dry_run=True,
+                             stages=stages)
+    except CommitRefused as refused:
+        live.write_checks(refused.problems)
+        raise
+    live.write_checks([p for _, problems in outcome.checks.stale for p in problems],
+                      ok_lines=[d.where.line for d in outcome.checks.accepted])
+    return f"{len(outcome.checks.accepted)} row(s) ready to commit."
+
+
+def _commit(live: LiveWorkbook, stages: Stages) -> str:
+    config, inputs = _settings(live)
+    out_dir = _out_dir(live, inputs)
+    try:
+        outcome = api.commit(live, out_dir, config=config, stages=stages)
+    except StaleRows as stale:
+        answer = live.book.app.alert(f"{stale.describe(limit=10)}\n\nCommit the other rows?",
+                                     title="Reliquat – Commit", buttons="yes_no")
+        if answer != "yes":
+            raise
+        outcome = api.commit(live, out_dir, config=config, confirm_partial=True,
+                             stages=stages)
+    assert outcome.batch is not None
+    return (f"Batch {outcome.batch.batch_id}: {len(outcome.batch.decisions)} row(s), "
+            f"{len(outcome.batch.item_ids)} item(s).\nFiles in {out_dir}.")
+
+
+
+def _day(value: object) -> dt.date | None:
+    """Excel hands a date cell over as a datetime; a typed text is parsed like the CLI's."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return parse_day(parse_text(value))

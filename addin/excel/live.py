@@ -1,0 +1,181 @@
+"""A review workbook open in Excel, through xlwings: the live side of the workbook boundary.
+
+Only a small part of xlwings is used (listed in ``XLWINGS_API`` and checked against the
+installed package by a test): whole blocks are read and written in one call each.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from addin.domain.problems import Problem, Where, WorkbookError
+from addin.excel.edge import rows_to_excel, to_excel
+from addin.workbook import layout
+from addin.workbook.content import SheetContent, WorkbookContent
+from addin.workbook.port import Stamps
+from addin.workbook.review import find_titles
+
+XLWINGS_API = {
+    "Book": ("sheets", "names", "save", "fullname", "app", "caller"),
+    "Sheet": ("name", "range", "used_range", "clear_contents"),
+    "Range": ("value", "options", "number_format", "clear_contents"),
+    "App": ("properties", "status_bar", "alert"),
+    "Name": ("refers_to",),
+}
+
+_FORMATS = {layout.Kind.AMOUNT: layout.AMOUNT, layout.Kind.DATE: "dd.mm.yyyy",
+            layout.Kind.INTEGER: "0", layout.Kind.DATETIME: "dd.mm.yyyy hh:mm:ss",
+            layout.Kind.TEXT: "@"}
+
+
+@contextmanager
+def quiet(app: Any) -> Iterator[None]:
+    """Screen updating and automatic calculation off while writing; restored even on error."""
+    with app.properties(screen_updating=False, calculation="manual"):
+        yield
+
+
+def read_block(sheet: Any) -> list[list[object]]:
+    values = sheet.used_range.options(ndim=2).value
+    return [list(row) for row in values] if values else []
+
+
+def _sheet(book: Any, key: str) -> Any:
+    names = [s.name for s in book.sheets]
+    titles = find_titles(names)
+    if key not in titles:
+        raise WorkbookError([Problem(Where(str(book.fullname)),
+                                     f"missing sheet {layout.SHEETS_BY_KEY[key].title('en')}")])
+    return book.sheets[titles[key]]
+
+
+class LiveWorkbook:
+    """The review workbook open in Excel."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+        self.name = str(book.fullname)
+        self.suffix = Path(self.name).suffix.lower() or ".xlsm"
+
+    def read_sheets(self) -> dict[str, list[list[object]]]:
+        return {sheet.name: read_block(sheet) for sheet in self.book.sheets}
+
+    def control_inputs(self) -> dict[str, object]:
+        rows = read_block(_sheet(self.book, "control"))
+        key, value = layout.CONTROL.index("key"), layout.CONTROL.index("value")
+        return {str(r[key]): r[value] for r in rows[1:] if len(r) > key and r[key]}
+
+    def write_content(self, content: WorkbookContent) -> None:
+        """Replace every sheet's data; on any failure put the previous values back."""
+        snapshot = {s.sheet.key: read_block(_sheet(self.book, s.sheet.key))
+                    for s in content.sheets}
+        try:
+            for sheet_content in content.sheets:
+                self._write_sheet(sheet_content)
+            for name, reference in content.names.items():
+                self.book.names[name].refers_to = "=" + reference
+        except BaseException:
+            for key, rows in snapshot.items():
+                sheet = _sheet(self.book, key)
+                sheet.clear_contents()
+                if rows:
+                    sheet.range("A1").value = rows
+            raise
+
+    def _write_sheet(self, content: SheetContent) -> None:
+        sheet = _sheet(self.book, content.sheet.key)
+        sheet.clear_contents()
+        rows = ([content.header] if content.with_header else []) + content.rows
+        if not rows:
+            return
+        first = 2 if content.with_header else 1
+        last = first + max(len(content.rows), 1) - 1
+        for index, column in enumerate(content.sheet.columns):
+            sheet.range((first, index + 1), (last, index + 1)).number_format = \
+                _FORMATS[column.kind]
+        sheet.range("A1").value = rows_to_excel(rows)
+
+    def write_checks(self, problems: list[Problem], ok_lines: list[int | None] = ()) -> None:
+        """The Validate button's result, on the rows: each row's problems, or ok."""
+        sheet_title = _sheet(self.book, "residuals").name
+        cells: dict[tuple[int, str], object] = {(line, "check"): "ok" for line in ok_lines
+                                                if line is not None}
+        for problem in problems:
+            line = problem.where.line
+            if line is None or not problem.where.file.endswith(Path(self.name).name):
+                continue
+            if problem.where.column.startswith(f"{sheet_title}!") or not \
+                    problem.where.column.count("!"):
+                key = (line, "check")
+                previous = cells.get(key)
+                cells[key] = problem.message if previous in (None, "ok") else \
+                    f"{previous}; {problem.message}"
+        _SavedLive(self).apply("residuals", layout.RESIDUALS, cells)
+
+    def save_stamped(self, stamps: Stamps, audit_copy: Path | None) -> _SavedLive:
+        saved = _SavedLive(self)
+        try:
+            saved.apply("residuals", layout.RESIDUALS, stamps.residuals)
+            saved.apply("items", layout.ITEMS, stamps.items)
+            saved.append_journal(stamps.journal_rows)
+            self.book.save()
+            if audit_copy is not None:
+                shutil.copyfile(self.name, audit_copy)
+                saved.audit_copy = audit_copy
+        except BaseException:
+            saved.undo()
+            raise
+        return saved
+
+
+@dataclass
+class _SavedLive:
+    """Remembers each column it overwrote, so a failed commit can put the workbook back."""
+
+    live: LiveWorkbook
+    previous: list[tuple[Any, object]] = field(default_factory=list)
+    audit_copy: Path | None = None
+
+    def apply(self, key: str, sheet_def: layout.Sheet,
+              cells: dict[tuple[int, str], object]) -> None:
+        if not cells:
+            return
+        sheet = _sheet(self.live.book, key)
+        last = max(line for line, _ in cells)
+        for column_key in sorted({k for _, k in cells}):
+            col = sheet_def.index(column_key) + 1
+            block = sheet.range((2, col), (last, col))
+            before = block.options(ndim=2).value
+            values = [list(r) for r in before]
+            for (line, k), value in cells.items():
+                if k == column_key:
+                    values[line - 2][0] = to_excel(value)  # type: ignore[arg-type]
+            self.previous.append((block, before))
+            block.value = values
+
+    def append_journal(self, rows: list[list[object]]) -> None:
+        if not rows:
+            return
+        sheet = _sheet(self.live.book, "journal")
+        start = len(read_block(sheet)) + 1
+        block = sheet.range((start, 1), (start + len(rows) - 1, len(rows[0])))
+        self.previous.append((block, None))
+        block.value = rows_to_excel(rows)  # type: ignore[arg-type]
+
+    def undo(self) -> None:
+        for block, before in reversed(self.previous):
+            if before is None:
+                block.clear_contents()
+            else:
+                block.value = before
+        self.live.book.save()
+        if self.audit_copy is not None:
+            self.audit_copy.unlink(missing_ok=True)
+
+    def done(self) -> None:
+        self.previous.clear()

@@ -1,0 +1,123 @@
+"""The ribbon's Python side, on an in-memory stand-in for a workbook open in Excel."""
+
+import datetime as dt
+import inspect
+
+import pytest
+import xlwings as xw
+
+from addin.excel import buttons
+from addin.excel.live import XLWINGS_API
+from addin.workbook.render import template_content
+from tests.builders import small_utility, write_csv_ledger
+from tests.excel.stand_in import App, Book
+
+
+@pytest.fixture
+def book(tmp_path):
+    source = write_csv_ledger(tmp_path / "erp", *small_utility())
+    inputs = {"source": str(source), "threshold": 5.0, "as_of": dt.datetime(2026, 11, 30),
+              "out_dir": str(tmp_path / "exports")}
+    return Book.from_content(tmp_path / "Reliquat.xlsm", template_content("en", inputs))
+
+
+def residual_rows(book):
+    rows = book.sheets["Residuals"].used_range.options(ndim=2).value
+    return rows[1:]
+
+
+def test_every_xlwings_name_the_excel_side_uses_exists_in_xlwings():
+    for class_name, members in XLWINGS_API.items():
+        cls = getattr(xw, class_name)
+        for member in members:
+            assert hasattr(cls, member), f"xlwings.{class_name}.{member}"
+    assert "buttons" in inspect.signature(xw.App.alert).parameters
+
+
+def test_extract_fills_the_sheets_in_bulk_and_hands_back_the_status_bar(book):
+    buttons.extract(book)
+    assert [(r[0], r[10], r[13]) for r in residual_rows(book)] == [
+        ("S1", "REBILL", "REBILL"), ("S2", "TRANSFER", "TRANSFER"),
+        ("S4", "WRITE_OFF", "WRITE_OFF"), ("S5", "KEEP", "KEEP")]
+    assert residual_rows(book)[1][2] == "=Dupont"  # a name, written as text
+    assert book.names["RLQ_ALTS"].refers_to == "='Lists'!$C$1:$C$2"
+    app = book.app
+    assert app.status_bar is False and "Reliquat: Reading the source…" in app.status_history
+    assert (app.screen_updating, app.calculation) == (True, "automatic")
+    assert app.alerts[-1][1].startswith("4 subscription(s) flagged")
+    assert app.writes < 30  # whole blocks, not cell by cell
+
+
+def test_a_bad_source_shows_a_message_and_leaves_the_sheets_as_they_were(book, tmp_path):
+    buttons.extract(book)
+    before = {s.name: dict(s.cells) for s in book.sheets}
+    (tmp_path / "erp" / "open_items.csv").unlink()
+    buttons.extract(book)
+    title, message = book.app.alerts[-1]
+    assert title == "Reliquat – Extract" and "missing file: open_items.csv" in message
+    assert {s.name: dict(s.cells) for s in book.sheets} == before
+
+
+def test_commit_writes_the_files_stamps_and_saves_the_workbook(book, tmp_path):
+    buttons.extract(book)
+    for row in range(2, 5):
+        book.sheets["Residuals"].range((row, 16)).value = "Yes"
+    saves = book.saves
+    buttons.commit(book)
+    assert "Batch B" in book.app.alerts[-1][1]
+    batch = residual_rows(book)[0][17]
+    assert [r[17] for r in residual_rows(book)] == [batch, batch, batch, None]
+    exports = tmp_path / "exports"
+    assert sorted(p.name for p in exports.iterdir()) == sorted([
+        f"postings_{batch}.csv", f"rebill_{batch}.csv", f"batch_{batch}.json",
+        f"batch_{batch}.xlsm"])
+    assert book.saves == saves + 1
+    journal = book.sheets["Journal"].used_range.options(ndim=2).value
+    assert [r[3] for r in journal[1:]] == ["batch", "action", "action", "action"]
+
+
+def test_validate_writes_each_rows_check_and_commits_nothing(book, tmp_path):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((3, 14)).value = "REBILL"
+    book.sheets["Residuals"].range((3, 16)).value = "Yes"
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.validate(book)
+    rows = residual_rows(book)
+    assert rows[1][18].startswith("REBILL needs an active subscription: S2 is terminated")
+    assert not (tmp_path / "exports").exists()
+
+
+def test_commit_asks_before_leaving_out_rows_paid_since_extraction(book, tmp_path):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    book.sheets["Residuals"].range((3, 16)).value = "Yes"
+    items = tmp_path / "erp" / "open_items.csv"
+    items.write_text("\n".join(line for line in items.read_text(encoding="utf-8-sig")
+                               .splitlines() if not line.startswith("I1;")) + "\n",
+                     encoding="utf-8")
+    book.app.answers = ["no"]
+    buttons.commit(book)
+    assert "Commit the other rows?" in book.app.alerts[-2][1]
+    assert residual_rows(book)[1][17] is None and not (tmp_path / "exports").exists()
+    book.app.answers = ["yes"]
+    buttons.commit(book)
+    rows = residual_rows(book)
+    assert rows[0][17] is None and rows[1][17].startswith("B")
+    assert rows[0][18] == "not committed: item I1 is no longer open in the source"
+
+
+def test_a_failed_commit_puts_the_workbook_back(book, tmp_path, monkeypatch):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    before = {s.name: dict(s.cells) for s in book.sheets}
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("addin.excel.live.shutil.copyfile", fail)
+    buttons.commit(book)
+    assert book.app.alerts[-1][1].startswith("Commit failed. Nothing was changed.")
+    assert "OSError: disk full" in book.app.alerts[-1][1]
+    assert {s.name: dict(s.cells) for s in book.sheets} == before
+    exports = tmp_path / "exports"
+    assert not exports.exists() or list(exports.iterdir()) == []
