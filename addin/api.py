@@ -16,8 +16,8 @@ from addin.domain.money import ZERO
 from addin.extract import ExtractOutcome, ExtractRequest
 from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
-from addin.progress import Stages
 from addin.locations import absolute_source
+from addin.progress import Stages
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import ReviewWorkbook
 

@@ -101,7 +101,7 @@ def _facts(review: Review, reading: Reading, request: CommitRequest, source: str
     try:
         ledger = read_ledger(source, request.config)
     except ReliquatError as exc:
-        raise ReliquatError(list(exc.problems) + [Problem(Where(),
+        raise ReliquatError([*exc.problems, Problem(Where(),
             "the source could not be read to check the items; commit with --offline "
             "only if you are sure nothing was paid since extraction")]) from exc
     wanted = set(item_ids)
@@ -129,7 +129,7 @@ def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRe
     if problems:
         raise CommitRefused(problems)
     if checks.stale and not request.confirm_partial:
-        raise StaleRows(checks.stale_problems + [Problem(Where(),
+        raise StaleRows([*checks.stale_problems, Problem(Where(),
             f"{len(checks.stale)} row(s) changed in the source since extraction; commit the "
             f"other {len(checks.accepted)} with --confirm-partial, or extract again")])
     if not checks.accepted:

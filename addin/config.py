@@ -116,7 +116,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         min_days = defaults.min_overdue_days
     credits = rules_data.get("include_credits", defaults.include_credits)
     if not isinstance(credits, bool):
-        problems.append(Problem(Where(file, record="[rules] include_credits"), "must be true or false"))
+        problems.append(
+            Problem(Where(file, record="[rules] include_credits"), "must be true or false"))
         credits = defaults.include_credits
     rules = RuleSettings(
         threshold=threshold,
@@ -160,7 +161,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     language = section("workbook").get("language", "en")
     if language not in LANGUAGES:
         problems.append(
-            Problem(Where(file, record="[workbook] language"), f"must be one of {', '.join(LANGUAGES)}")
+            Problem(Where(file, record="[workbook] language"),
+                    f"must be one of {', '.join(LANGUAGES)}")
         )
         language = "en"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from addin import __version__
 from addin.config import Config
-from addin.locations import redact
 from addin.domain.model import Rules, Selection
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.rules import select
+from addin.locations import redact
 from addin.progress import Stages
 from addin.register import Register
 from addin.sources import read_ledger
@@ -117,7 +117,8 @@ def write_atomically(content: WorkbookContent, out: Path) -> None:
 
 def _refuse_overwriting_audit_trail(out: Path) -> None:
     if out.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise ReliquatError([Problem(Where(str(out)), "the review workbook must be .xlsm or .xlsx")])
+        raise ReliquatError([Problem(Where(str(out)),
+                                     "the review workbook must be .xlsm or .xlsx")])
     if not out.exists():
         return
     from addin.workbook.calamine_reader import read_review

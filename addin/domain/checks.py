@@ -112,12 +112,14 @@ def _stale(d: Decision, facts: CommitFacts) -> list[Problem]:
     for item in d.items:
         now = facts.open_amounts.get(item.item_id)
         if now is None or now[0] == 0:
-            problems.append(Problem(d.where, f"item {item.item_id} is no longer open in the source"))
+            problems.append(Problem(d.where,
+                                    f"item {item.item_id} is no longer open in the source"))
         elif now[1] != d.currency:
             problems.append(Problem(d.where, f"item {item.item_id} is now in {now[1]}, "
                                              f"was {d.currency} at extraction"))
         elif now[0] != item.amount:
-            problems.append(Problem(d.where, f"item {item.item_id}: open amount is now {now[0]:.2f}, "
+            problems.append(Problem(d.where, f"item {item.item_id}: open amount is now "
+                                             f"{now[0]:.2f}, "
                                              f"was {item.amount:.2f} at extraction"))
     return problems
 

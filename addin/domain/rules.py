@@ -84,7 +84,8 @@ def propose(
     if others:
         return Action.TRANSFER, others[0], "terminated; active subscription billed soonest"
     if abs(balance) <= rules.write_off_limit:
-        return Action.WRITE_OFF, None, f"terminated, no active subscription, <= {rules.write_off_limit}"
+        limit = rules.write_off_limit
+        return Action.WRITE_OFF, None, f"terminated, no active subscription, <= {limit}"
     return Action.KEEP, None, f"terminated, no active subscription, > {rules.write_off_limit}"
 
 

@@ -1,4 +1,4 @@
-"""What a commit writes back into the review workbook: batch stamps, check notes, a Journal block."""
+"""What a commit writes back into the review workbook: stamps, check notes, a Journal block."""
 
 from __future__ import annotations
 

@@ -198,7 +198,8 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("items_read", "Items read", "Postes lus", "Gelesene Posten"),
     ("rows_flagged", "Subscriptions flagged", "Abonnements signalés", "Markierte Abonnemente"),
     ("items_flagged", "Items behind them", "Postes concernés", "Betroffene Posten"),
-    ("items_excluded", "Small items excluded", "Petits postes exclus", "Ausgeschlossene Kleinposten"),
+    ("items_excluded", "Small items excluded", "Petits postes exclus",
+     "Ausgeschlossene Kleinposten"),
     ("totals", "Totals by proposal", "Totaux par proposition", "Summen nach Vorschlag"),
     ("tool_version", "Reliquat version", "Version de Reliquat", "Reliquat-Version"),
 )

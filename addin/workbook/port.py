@@ -26,7 +26,7 @@ class Stamps:
 
 
 class Saved(Protocol):
-    """A workbook saved with its stamps: ``undo`` puts the previous one back, ``done`` forgets it."""
+    """A workbook saved with its stamps: ``undo`` puts the previous one back, ``done`` ends."""
 
     def undo(self) -> None: ...
 

@@ -61,7 +61,7 @@ class Range:
 
     @number_format.setter
     def number_format(self, fmt: str) -> None:
-        (r1, c1), (r2, c2) = self.first, self.last
+        (r1, c1), (_, c2) = self.first, self.last
         for c in range(c1, c2 + 1):
             self.sheet.formats[(r1, c)] = fmt
 

@@ -10,7 +10,7 @@ from addin.excel import buttons
 from addin.excel.live import XLWINGS_API
 from addin.workbook.render import template_content
 from tests.builders import small_utility, write_csv_ledger
-from tests.excel.stand_in import App, Book
+from tests.excel.stand_in import Book
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ def journal_from_exports(postings: Path, rebill: Path, transit: str, receivable:
     day = dt.datetime.strptime(rows[0]["posting_date"], "%d.%m.%Y").date()
     lines = [f"{day:%Y-%m-%d} batch {rows[0]['batch_id']} posting file"]
     for row in rows:
-        lines.append(f"    {row['debit_account']}    {row['amount']} {row['currency']}  ; {row['item_id']}")
+        amount = f"{row['amount']} {row['currency']}"
+        lines.append(f"    {row['debit_account']}    {amount}  ; {row['item_id']}")
         lines.append(f"    {row['credit_account']}    -{row['amount']} {row['currency']}")
     with rebill.open(encoding="utf-8", newline="") as handle:
         charges = list(csv.DictReader(handle, delimiter=";"))
