@@ -52,7 +52,7 @@ def commit(book: Any = None) -> None:
     _run(book or _caller(), "Commit", _commit)
 
 
-def help(book: Any = None) -> None:  # noqa: A001 - the button's name
+def help(book: Any = None) -> None:
     (book or _caller()).app.alert(HELP_TEXT, title="Reliquat")
 
 
