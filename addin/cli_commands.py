@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from addin import api
@@ -33,7 +33,7 @@ def progress(err: Console) -> Iterator[Stages]:
     """A spinner per stage with its elapsed time, on stderr so stdout keeps the summary."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=False, disable=not err.is_terminal) as bar:
-        current: list[int] = []
+        current: list[TaskID] = []
 
         def report(label: str) -> None:
             if current:

@@ -7,7 +7,7 @@ installed package by a test): whole blocks are read and written in one call each
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +90,8 @@ class LiveWorkbook:
     def _write_sheet(self, content: SheetContent) -> None:
         sheet = _sheet(self.book, content.sheet.key)
         sheet.clear_contents()
-        rows = ([content.header] if content.with_header else []) + content.rows
+        rows: list[list[object]] = [list(content.header)] if content.with_header else []
+        rows += content.rows
         if not rows:
             return
         first = 2 if content.with_header else 1
@@ -100,7 +101,8 @@ class LiveWorkbook:
                 _FORMATS[column.kind]
         sheet.range("A1").value = rows_to_excel(rows)
 
-    def write_checks(self, problems: list[Problem], ok_lines: list[int | None] = ()) -> None:
+    def write_checks(self, problems: Sequence[Problem],
+                     ok_lines: Sequence[int | None] = ()) -> None:
         """The Validate button's result, on the rows: each row's problems, or ok."""
         sheet_title = _sheet(self.book, "residuals").name
         cells: dict[tuple[int, str], object] = {(line, "check"): "ok" for line in ok_lines

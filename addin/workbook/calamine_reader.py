@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from python_calamine import CalamineWorkbook
 
@@ -10,7 +11,7 @@ from addin.domain.problems import Problem, Where, WorkbookError
 from addin.workbook.review import Review, parse_review
 
 
-def read_sheets(path: Path) -> dict[str, list[list[object]]]:
+def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
     if not path.is_file():
         raise WorkbookError([Problem(Where(str(path)), "workbook not found")])
     try:
