@@ -27,7 +27,7 @@ from addin.exports.csv_files import write_postings, write_rebills
 from addin.extract import register_path
 from addin.progress import Stages
 from addin.register import Register
-from addin.sources import read_ledger
+from addin.sources import read_for_commit
 from addin.workbook.journal import commit_stamps
 from addin.workbook.port import ReviewWorkbook, Saved
 from addin.workbook.review import Review, parse_review
@@ -98,8 +98,10 @@ def _facts(review: Review, reading: Reading, request: CommitRequest, source: str
         raise ReliquatError([Problem(Where(column="source"),
             "the workbook names no source to check the items against; give --source, "
             "or --offline to commit without checking")])
+    targets = [d.target for d in reading.decisions if d.target]
     try:
-        ledger = read_ledger(source, request.config)
+        ledger = read_for_commit(source, request.config, item_ids,
+                                 [d.subscription_id for d in reading.decisions] + targets)
     except ReliquatError as exc:
         raise ReliquatError([*exc.problems, Problem(Where(),
             "the source could not be read to check the items; commit with --offline "

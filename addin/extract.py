@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from addin.domain.rules import select
 from addin.locations import redact
 from addin.progress import Stages
 from addin.register import Register
-from addin.sources import read_ledger
+from addin.sources import read_for_rules
 from addin.workbook.content import WorkbookContent
 from addin.workbook.render import ExtractInfo, render
 from addin.workbook.xlsm import write_review_file
@@ -72,10 +72,11 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         raise ReliquatError([Problem(Where(column="threshold"), "must not be negative")])
     register = register_path(request.register, request.config, request.out)
     with stages.stage("fetch", "Reading the source"):
-        ledger = read_ledger(request.source, request.config)
         committed = Register(register).committed()
+        ledger, items_in_source = read_for_rules(request.source, request.config, rules,
+                                                 committed)
     with stages.stage("rules", "Applying the rules"):
-        selection = select(ledger, rules, committed)
+        selection = replace(select(ledger, rules, committed), items_read=items_in_source)
     now = request.now or dt.datetime.now().replace(microsecond=0)
     extraction_id = f"X{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     info = ExtractInfo(

@@ -3,14 +3,18 @@ or a database. ``read_ledger`` is the one entry point."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from addin.config import Config
-from addin.domain.model import Ledger
+from addin.domain.model import ItemId, Ledger, Rules
 from addin.domain.problems import Problem, SourceError, Where
 from addin.locations import is_url, redact
 from addin.sources.build import build_ledger
 from addin.sources.csv_source import read_csv_table
+from addin.sources.pushdown import read_items, read_selection_source
 from addin.sources.sql_source import connect, read_entity
 from addin.sources.table import RawTable
 from addin.sources.xlsx_source import read_sheet_table
@@ -54,3 +58,51 @@ def _from_database(url: str, config: Config) -> Ledger:
     finally:
         engine.dispose()
     return build_ledger(items, subs, config, redact(url))
+
+
+def read_for_rules(source: str | Path, config: Config, rules: Rules,
+                   committed: Iterable[ItemId]) -> tuple[Ledger, int]:
+    """The part of the ledger the rules need, and how many items the source holds.
+
+    A database does the selection itself (see pushdown); a file is read whole.
+    """
+    url = _database_url(str(source))
+    if url is None:
+        ledger = read_ledger(source, config)
+        return ledger, len(ledger.items)
+    engine = connect(url)
+    try:
+        with engine.connect() as conn:
+            ledger, stats = read_selection_source(conn, config, rules, committed, redact(url))
+    except SQLAlchemyError as exc:
+        raise SourceError([Problem(Where(redact(url)), f"cannot read the source: "
+                                                       f"{str(exc).splitlines()[0]}")]) from exc
+    finally:
+        engine.dispose()
+    return ledger, stats.items_in_source
+
+
+def read_for_commit(source: str | Path, config: Config, item_ids: Sequence[ItemId],
+                    subscription_ids: Sequence[str]) -> Ledger:
+    """The committed items as the source shows them now, and the subscriptions involved."""
+    url = _database_url(str(source))
+    if url is None:
+        return read_ledger(source, config)
+    engine = connect(url)
+    try:
+        with engine.connect() as conn:
+            return read_items(conn, config, item_ids, subscription_ids, redact(url))
+    except SQLAlchemyError as exc:
+        raise SourceError([Problem(Where(redact(url)), f"cannot read the source: "
+                                                       f"{str(exc).splitlines()[0]}")]) from exc
+    finally:
+        engine.dispose()
+
+
+def _database_url(source: str) -> str | None:
+    if is_url(source):
+        return source
+    path = Path(source)
+    if path.suffix.lower() in SQLITE_SUFFIXES and path.is_file():
+        return f"sqlite:///{path.resolve()}"
+    return None

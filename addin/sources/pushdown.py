@@ -1,0 +1,167 @@
+"""The selection inside the database: only what the review needs leaves it.
+
+The database computes, per subscription and currency, the sum of the eligible items in
+integer cents and keeps those at or below the threshold. What comes back is then exactly
+the part of the ledger on which the domain's ``select`` gives the same answer as on the
+whole ledger:
+
+- every item and subscription of each customer with a flagged subscription (their whole
+  and overdue balances, their alternatives, their other subscriptions, complete);
+- every eligible item of a subscription that nets to zero;
+- every small item a rule keeps out (|amount| <= threshold), with its subscription;
+- the items of the register still open in the source, and their subscriptions' items,
+  since the register lives beside the workbook, not in the ERP.
+
+Only SELECTs run; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Subquery,
+    and_,
+    cast,
+    func,
+    not_,
+    select,
+)
+
+from addin.config import Config
+from addin.domain.model import ItemId, Ledger, Rules
+from addin.sources.build import build_ledger
+from addin.sources.entities import entity_query
+from addin.sources.table import RawTable
+
+CHUNK = 900  # bound parameters per IN list, below every server's limit
+
+
+@dataclass(frozen=True)
+class PushdownStats:
+    """Row counts, to show how little left the database."""
+
+    items_in_source: int
+    items_fetched: int
+    subscriptions_fetched: int
+    flagged_candidates: int
+
+
+def cents(column: ColumnElement) -> ColumnElement:
+    return cast(func.round(column * 100), BigInteger)
+
+
+def _flag(column: ColumnElement) -> ColumnElement:
+    return func.coalesce(cast(column, BigInteger), 0)
+
+
+def eligible(items: Subquery, rules: Rules) -> ColumnElement:
+    cutoff = rules.as_of - dt.timedelta(days=rules.min_overdue_days)
+    conditions = [
+        items.c.open_amount != 0,
+        items.c.due_date <= cutoff,
+        _flag(items.c.dunning_block) == 0,
+        _flag(items.c.dispute) == 0,
+    ]
+    if not rules.include_credits:
+        conditions.append(items.c.open_amount > 0)
+    return and_(*conditions)
+
+
+def read_selection_source(conn: Connection, config: Config, rules: Rules,
+                          committed: Iterable[ItemId], label: str
+                          ) -> tuple[Ledger, PushdownStats]:
+    """The reduced ledger for ``rules``; ``select`` on it equals ``select`` on the whole."""
+    items = entity_query(conn, "open_items", config).subquery("oi")
+    subs = entity_query(conn, "subscriptions", config).subquery("sb")
+    threshold = int(rules.threshold * 100)
+    is_eligible = eligible(items, rules)
+
+    total = conn.execute(select(func.count()).select_from(items)).scalar_one()
+    committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
+    touched_subs = sorted({str(r.subscription_id) for r in committed_open})
+
+    sums = (select(items.c.subscription_id, items.c.currency,
+                   func.sum(cents(items.c.open_amount)).label("total"))
+            .where(is_eligible)
+            .group_by(items.c.subscription_id, items.c.currency)
+            .having(func.abs(func.sum(cents(items.c.open_amount))) <= threshold))
+    candidates = conn.execute(sums).fetchall()
+    flagged_subs = {str(r.subscription_id) for r in candidates if r.total != 0}
+    zero_subs = {str(r.subscription_id) for r in candidates if r.total == 0}
+
+    # The register's subscriptions are judged in Python, on all their items.
+    touched_items = _rows_in(conn, select(items), items.c.subscription_id, touched_subs)
+    customers = _customers_of(conn, subs, flagged_subs | set(touched_subs))
+
+    rows = {str(r.item_id): r for r in committed_open}
+    rows.update((str(r.item_id), r) for r in touched_items)
+    rows.update((str(r.item_id), r) for r in
+                _rows_in(conn, select(items), items.c.customer_id, sorted(customers)))
+    rows.update((str(r.item_id), r) for r in
+                _rows_in(conn, select(items).where(is_eligible), items.c.subscription_id,
+                         sorted(zero_subs)))
+    small_kept_out = select(items).where(
+        func.abs(cents(items.c.open_amount)) <= threshold, items.c.open_amount != 0,
+        not_(is_eligible))
+    rows.update((str(r.item_id), r) for r in conn.execute(small_kept_out))
+
+    needed_subs = sorted({str(r.subscription_id) for r in rows.values()})
+    sub_rows = _rows_in(conn, select(subs), subs.c.customer_id, sorted(customers))
+    sub_rows += _rows_in(conn, select(subs), subs.c.subscription_id, needed_subs)
+    unique_subs = {str(r.subscription_id): r for r in sub_rows}
+
+    item_header = tuple(items.c.keys())
+    sub_header = tuple(subs.c.keys())
+    ledger = build_ledger(
+        RawTable(f"{label} open_items", item_header, list(rows.values()), first_line=None),
+        RawTable(f"{label} subscriptions", sub_header, list(unique_subs.values()),
+                 first_line=None),
+        _canonical(config), label)
+    stats = PushdownStats(total, len(rows), len(unique_subs), len(candidates))
+    return ledger, stats
+
+
+def read_items(conn: Connection, config: Config, item_ids: Sequence[ItemId],
+               subscription_ids: Sequence[str], label: str) -> Ledger:
+    """Only the given items (those still open) and the given subscriptions with theirs."""
+    items = entity_query(conn, "open_items", config).subquery("oi")
+    subs = entity_query(conn, "subscriptions", config).subquery("sb")
+    item_rows = _rows_in(conn, select(items), items.c.item_id, list(item_ids))
+    wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
+    sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, wanted)
+    return build_ledger(
+        RawTable(f"{label} open_items", tuple(items.c.keys()), item_rows, first_line=None),
+        RawTable(f"{label} subscriptions", tuple(subs.c.keys()), sub_rows, first_line=None),
+        _canonical(config), label)
+
+
+def _customers_of(conn: Connection, subs: Subquery, sub_ids: set[str]) -> set[str]:
+    found = _rows_in(conn, select(subs.c.customer_id), subs.c.subscription_id, sorted(sub_ids))
+    return {str(r.customer_id) for r in found}
+
+
+def _rows_in(conn: Connection, query: object, column: ColumnElement, values: Sequence[str]
+             ) -> list:  # type: ignore[type-arg]
+    rows: list = []  # type: ignore[type-arg]
+    for chunk in _chunks(values):
+        rows.extend(conn.execute(query.where(column.in_(chunk))))  # type: ignore[attr-defined]
+    return rows
+
+
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start:start + CHUNK])
+
+
+def _canonical(config: Config) -> Config:
+    """The rows come back under canonical names: no more header mapping to apply."""
+    from dataclasses import replace
+
+    return replace(config, columns={})
+
