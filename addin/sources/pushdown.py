@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
+    Numeric,
     ColumnElement,
     Connection,
     Subquery,
@@ -53,7 +54,8 @@ class PushdownStats:
 
 
 def cents(column: ColumnElement) -> ColumnElement:
-    return cast(func.round(column * 100), BigInteger)
+    """An amount as whole cents: sums and comparisons stay exact on every server."""
+    return cast(func.round(cast(column, Numeric(18, 2)) * 100), BigInteger)
 
 
 def _flag(column: ColumnElement) -> ColumnElement:
@@ -63,13 +65,13 @@ def _flag(column: ColumnElement) -> ColumnElement:
 def eligible(items: Subquery, rules: Rules) -> ColumnElement:
     cutoff = rules.as_of - dt.timedelta(days=rules.min_overdue_days)
     conditions = [
-        items.c.open_amount != 0,
+        cents(items.c.open_amount) != 0,
         items.c.due_date <= cutoff,
         _flag(items.c.dunning_block) == 0,
         _flag(items.c.dispute) == 0,
     ]
     if not rules.include_credits:
-        conditions.append(items.c.open_amount > 0)
+        conditions.append(cents(items.c.open_amount) > 0)
     return and_(*conditions)
 
 
@@ -107,7 +109,7 @@ def read_selection_source(conn: Connection, config: Config, rules: Rules,
                 _rows_in(conn, select(items).where(is_eligible), items.c.subscription_id,
                          sorted(zero_subs)))
     small_kept_out = select(items).where(
-        func.abs(cents(items.c.open_amount)) <= threshold, items.c.open_amount != 0,
+        func.abs(cents(items.c.open_amount)) <= threshold, cents(items.c.open_amount) != 0,
         not_(is_eligible))
     rows.update((str(r.item_id), r) for r in conn.execute(small_kept_out))
 
