@@ -1,0 +1,39 @@
+"""Shared fixtures: real database servers, each in a database of its own that is dropped after."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+SERVERS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/{db}",
+}
+ADMIN_DB = {"postgresql": "test", "mariadb": "test"}
+
+
+def _scratch_database(kind: str) -> Iterator[str]:
+    admin_url = SERVERS[kind].format(db=ADMIN_DB[kind])
+    name = f"reliquat_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except Exception as exc:  # any driver or connection error means: no server to test on
+        pytest.skip(f"{kind} server not reachable at {admin_url}: {type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0]}")
+    try:
+        yield SERVERS[kind].format(db=name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name}"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A SQLAlchemy URL to an empty database on a real server (skipped, with the reason, if down)."""
+    yield from _scratch_database(request.param)
