@@ -37,3 +37,10 @@ def _scratch_database(kind: str) -> Iterator[str]:
 def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A SQLAlchemy URL to an empty database on a real server (skipped, with the reason, if down)."""
     yield from _scratch_database(request.param)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """PostgreSQL alone: its trust authentication accepts any password, which a test of
+    where passwords go needs (MariaDB's passwordless root refuses one)."""
+    yield from _scratch_database("postgresql")

@@ -12,13 +12,13 @@ from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
-from addin.locations import redact
+from addin.locations import redact, with_password
 from addin.sources.table import RawTable
 
 
 def connect(url: str) -> Engine:
     try:
-        return create_engine(url)
+        return create_engine(with_password(url))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise SourceError([Problem(Where(redact(url)), f"cannot use this database URL: {exc}")]
                           ) from exc
