@@ -95,8 +95,9 @@ def print_extract_summary(outcome: ExtractOutcome, out: Console) -> None:
         table.add_row(row.action, row.currency, str(row.subscriptions), str(row.items),
                       f"{row.amount:.2f}")
     out.print(table)
-    out.print(f"Items read: {selection.items_read}; small items excluded with a reason: "
-              f"{len(selection.exclusions)}")
+    out.print(f"Items in the source: {selection.items_read:,}; rows fetched: "
+              f"{outcome.items_fetched:,}; small items excluded with a reason: "
+              f"{len(selection.exclusions):,}")
     out.print(f"Review workbook: {outcome.out}")
     out.print(f"Register: {outcome.register}")
 

@@ -46,6 +46,7 @@ class ExtractOutcome:
     register: Path
     extraction_id: str
     seconds: dict[str, float]
+    items_fetched: int = 0  # rows that left the source (a database selects for itself)
 
 
 def rules_for(config: Config, threshold: Decimal | None, as_of: dt.date | None) -> Rules:
@@ -92,7 +93,7 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
     with stages.stage("render", "Laying out the review"):
         content = render(selection, info)
     return ExtractOutcome(selection, content, request.out, register, extraction_id,
-                          stages.seconds)
+                          stages.seconds, len(ledger.items))
 
 
 def extract(request: ExtractRequest, stages: Stages | None = None) -> ExtractOutcome:
