@@ -87,6 +87,16 @@ def proposal_summary(selection: Selection) -> list[ProposalRow]:
     ]
 
 
+def write_template(out: Path, *, language: str = "en") -> Path:
+    """The workbook an accountant opens in Excel: empty sheets, dropdowns, VBA and ribbon."""
+    from addin.extract import write_atomically
+    from addin.workbook.render import template_content
+
+    out = Path(out)
+    write_atomically(template_content(language), out)
+    return out
+
+
 def demo(folder: Path, *, customers: int = 4000, stages: Stages | None = None
          ) -> tuple[ExtractOutcome, CommitOutcome]:
     from addin.demo import run_demo

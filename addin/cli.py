@@ -23,6 +23,7 @@ Clear the small residual amounts customers leave open on their invoices.
   validate  check the accepted rows of a review workbook without writing anything
   commit    turn the accepted rows into a posting file, a rebill file and a batch record
   demo      build a demo ledger, extract at 5.00, accept the proposals and commit
+  template  rebuild workbook_template.xlsm (sheets, dropdowns, VBA project, ribbon)
 """
 
 
@@ -72,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "commit":
             cm.add_argument("--confirm-partial", action="store_true",
                             help="commit the other rows when some changed in the source")
+
+    template = verbs.add_parser(
+        "template", help="rebuild workbook_template.xlsm from the sources",
+        description="Write the empty workbook an accountant starts from in Excel: the sheets, "
+                    "the dropdowns, the VBA project (addin/vba) and the ribbon (addin/ribbon).")
+    template.add_argument("--out", type=Path, default=Path("workbook_template.xlsm"),
+                          help="where to write it (default ./workbook_template.xlsm)")
+    template.add_argument("--language", choices=("en", "fr", "de"), default="en")
 
     demo = verbs.add_parser("demo", help="run the whole path on a demo ledger",
                             description="Generate a demo ledger (once), extract at 5.00, "

@@ -25,6 +25,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _commit(args, out, err)
     if args.verb == "demo":
         return _demo(args, out, err)
+    if args.verb == "template":
+        path = api.write_template(args.out, language=args.language)
+        out.print(f"Template written: {path}")
+        return 0
     raise AssertionError(args.verb)
 
 

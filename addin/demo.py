@@ -29,7 +29,7 @@ def run_demo(folder: Path, *, customers: int = 4000, stages: Stages | None = Non
             generate_ledger(ledger, customers=customers, as_of=DEMO_AS_OF)
     run = folder / "run"
     shutil.rmtree(run, ignore_errors=True)
-    review = run / "review.xlsx"
+    review = run / "review.xlsm"
     extracted = extract(ExtractRequest(
         source=f"sqlite:///{ledger}", out=review, config=Config(),
         threshold=Decimal("5.00"), as_of=DEMO_AS_OF, register=run / "register.sqlite",

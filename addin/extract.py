@@ -111,6 +111,7 @@ def write_atomically(content: WorkbookContent, out: Path) -> None:
     os.close(handle)
     try:
         write_review_file(content, Path(name))
+        os.chmod(name, 0o666 & ~_umask())  # mkstemp's 0600 would hide it on a shared folder
         os.replace(name, out)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -133,6 +134,12 @@ def _refuse_overwriting_audit_trail(out: Path) -> None:
         raise ReliquatError([Problem(Where(str(out)),
             "this workbook holds committed batches (its Journal is the audit trail); "
             "extract to a new file")])
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _user() -> str:

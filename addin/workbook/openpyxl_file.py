@@ -74,6 +74,7 @@ class FileReview:
         os.close(handle)
         try:
             book.save(name)
+            shutil.copymode(self.path, name)
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise

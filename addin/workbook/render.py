@@ -202,7 +202,7 @@ def _letter(index: int) -> str:
 
 
 def template_content(language: str = "en", inputs: dict[str, Value] | None = None,
-                     rows: int = 5000) -> WorkbookContent:
+                     rows: int = 100_000) -> WorkbookContent:
     """The empty workbook the accountant starts from: Control inputs, headers, dropdowns.
 
     The dropdowns cover ``rows`` rows ahead, since Excel's writer fills the sheets later.
