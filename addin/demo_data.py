@@ -1,199 +1,894 @@
-"""A deterministic ledger of a Swiss municipal utility, for the demo and the tests.
+"""A deterministic ledger of a Swiss municipal utility, for ``reliquat demo`` and the benchmarks.
 
-Customers with one to four subscriptions (electricity, water, waste, district heating);
-some moved out (every subscription terminated), half of them with a new active one; open
-invoices of ordinary size, most not yet due; short payments leaving residuals (0.05 to
-4.95, a few exactly 5.00, a few just above); overpayments leaving credits; blocked and
-disputed items; a debit and a credit that net to zero; a few EUR items; names that a naive
-spreadsheet or CSV writer would break. The same seed gives the same rows.
+Two tables in the canonical schema, ``open_items`` and ``subscriptions``. The same seed gives the
+same rows, in the same order: every draw comes from one ``random.Random(seed)``, in a fixed order.
+
+Storage in SQLite (the fast path, plain ``sqlite3``):
+  * amounts are TEXT with exactly two decimals (``'100.50'``, ``'-0.40'``). A NUMERIC column would
+    turn them into binary floats (``100.5``) or integers (``100``); as text the reader gets the
+    exact digits and ``Decimal`` takes them as they are. SQL must never compare or sum the text
+    itself (``open_amount <= 5`` would compare strings): go through integer cents,
+    ``CAST(ROUND(open_amount * 100) AS INTEGER)``, which is exact for any ledger amount.
+  * dates are ISO text ``YYYY-MM-DD``: they sort and compare as text, and ``date()`` reads them.
+  * flags are INTEGER 0/1.
+Any other SQLAlchemy URL (PostgreSQL, MariaDB) gets native types: NUMERIC(12, 2) and DATE.
+
+Memory does not grow with size: rows are generated customer by customer and written in chunks;
+indexes are built once, after the load.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from itertools import chain
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
-from sqlalchemy import (
-    Column,
-    Date,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    create_engine,
-    insert,
+DEMO_AS_OF = dt.date(2026, 11, 30)
+
+ITEM_COLUMNS = (
+    "item_id", "customer_id", "customer_name", "subscription_id", "document_no",
+    "document_date", "due_date", "original_amount", "open_amount", "currency",
+    "dunning_block", "dispute",
 )
-
-SUPPLIES = ("Électricité", "Eau", "Déchets", "Chauffage à distance")
-STREETS = ("Rue du Midi", "Rue Centrale", "Chemin des Vignes", "Route de Court",
-           "Rue de l'Hôtel-de-Ville", "Bahnhofstrasse", "Grand-Rue", "Rue des Oeuches")
-FAMILY = ("Müller", "Boillat", "Gerber", "Schaller", "Chevrolet", "Frei", "Girardin",
-          "Steiner", "Rérat", "Zürcher", "d'Aubigné", "Châtelain", "Meier", "Burkhalter")
-GIVEN = ("Hans", "Marie", "Pierre", "Anna", "Luc", "Verena", "Nicolas", "Sophie", "Urs")
-TRICKY = ("=Dupont", "+Favre Jean", "@Home Sàrl", "Gerber & Fils SA", 'Le "Moulin" SA',
-          "Boillat; Marie", "-Tschanz")
-
-metadata = MetaData()
-open_items = Table(
-    "open_items", metadata,
-    Column("item_id", String(20), primary_key=True),
-    Column("customer_id", String(20), nullable=False, index=True),
-    Column("customer_name", String(100), nullable=False),
-    Column("subscription_id", String(20), nullable=False, index=True),
-    Column("document_no", String(20), nullable=False),
-    Column("document_date", Date, nullable=False),
-    Column("due_date", Date, nullable=False),
-    Column("original_amount", Numeric(12, 2), nullable=False),
-    Column("open_amount", Numeric(12, 2), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("dunning_block", Integer, nullable=False),
-    Column("dispute", Integer, nullable=False),
+SUBSCRIPTION_COLUMNS = (
+    "subscription_id", "customer_id", "status", "end_date", "next_bill_date", "label",
 )
-subscriptions = Table(
-    "subscriptions", metadata,
-    Column("subscription_id", String(20), primary_key=True),
-    Column("customer_id", String(20), nullable=False, index=True),
-    Column("status", String(12), nullable=False),
-    Column("end_date", Date),
-    Column("next_bill_date", Date),
-    Column("label", String(100)),
-)
+_DATE_COLUMNS = frozenset({"document_date", "due_date", "end_date", "next_bill_date"})
+_AMOUNT_COLUMNS = frozenset({"original_amount", "open_amount"})
+
+ItemRow = tuple[str, str, str, str, str, str, str, str, str, str, int, int]
+SubscriptionRow = tuple[str, str, str, str | None, str | None, str]
+
+_CHUNK = 20_000
+# Item and document numbers count from here: fixed width (9 digits) and cheap to format.
+_NUMBERS = 100_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class LedgerStats:
+    """What was generated. Item counts of the small cases count items, not subscriptions.
+
+    ``flagged_subscriptions`` is what the default rules (threshold 5.00, 30 days overdue,
+    credits included) flag on this ledger; ``flagged_transfer`` / ``flagged_orphan`` are those
+    on a terminated subscription whose customer has / has not another active one.
+    """
+
     customers: int = 0
     subscriptions: int = 0
+    active_subscriptions: int = 0
+    terminated_subscriptions: int = 0
+    moved_customers: int = 0
+    moved_with_active: int = 0
+    moved_without_active: int = 0
+    eur_customers: int = 0
+    tricky_names: int = 0
     items: int = 0
-    residual_items: int = 0
-    credits: int = 0
-    moved_out: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
+    current_items: int = 0  # ordinary invoices and instalments, not yet due
+    unpaid_items: int = 0  # ordinary invoices left whole past their due date
+    small_items: int = 0  # 0 < |open| < 10: every residual, credit and edge case
+    small_debits: int = 0  # 0.01 .. 4.99
+    exactly_threshold: int = 0  # 5.00
+    above_threshold: int = 0  # 5.01 .. 9.99
+    credits: int = 0  # -0.01 .. -4.99
+    recent_residuals: int = 0  # small, due fewer than 30 days ago
+    net_zero_pairs: int = 0
+    hidden_by_large: int = 0  # small residual beside a large overdue item
+    blocked_items: int = 0
+    disputed_items: int = 0
+    eur_items: int = 0
+    flagged_subscriptions: int = 0
+    flagged_transfer: int = 0
+    flagged_orphan: int = 0
+
+    @property
+    def moved_out(self) -> int:
+        return self.moved_customers
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The item counts by case, under the names the first demo generator used."""
+        return {
+            "current": self.current_items, "unpaid": self.unpaid_items,
+            "residual": self.small_debits, "residual_at_threshold": self.exactly_threshold,
+            "residual_above_threshold": self.above_threshold, "credit": self.credits,
+            "residual_recent": self.recent_residuals, "net_zero": self.net_zero_pairs,
+        }
 
 
-def generate_ledger(target: Path | str, *, customers: int = 4000, seed: int = 2026,
-                    as_of: dt.date = dt.date(2026, 11, 30)) -> LedgerStats:
-    """Write the ledger to an SQLite file (or any SQLAlchemy URL), replacing its tables."""
-    url = str(target) if "://" in str(target) else f"sqlite:///{Path(target).resolve()}"
-    engine = create_engine(url)
-    stats = LedgerStats()
+# --------------------------------------------------------------------------- the municipality
+
+@dataclass(frozen=True, slots=True)
+class _Service:
+    label: str
+    low: int  # invoice amount range, cents
+    high: int
+
+
+_SERVICES = (
+    _Service("Électricité", 6_000, 60_000),
+    _Service("Eau", 4_000, 25_000),
+    _Service("Déchets", 4_000, 12_000),
+    _Service("Chauffage à distance", 15_000, 60_000),
+)
+_SERVICE_COUNTS = (1,) * 15 + (2,) * 35 + (3,) * 35 + (4,) * 15
+# The current invoice, alone or with the advance instalments (acomptes) issued with it.
+_INSTALMENTS = (1,) * 20 + (2,) * 15 + (3,) * 30 + (4,) * 20 + (6,) * 15
+
+_STREETS = (
+    "Rue du Midi", "Rue Centrale", "Grand-Rue", "Rue de l'Hôtel-de-Ville", "Avenue de la Gare",
+    "Rue Industrielle", "Route de Court", "Chemin des Vignes", "Rue du Clos", "Rue Neuve",
+    "Rue des Oeuches", "Rue de Soleure", "Chemin du Droit", "Rue du Viaduc", "Rue de la Golatte",
+    "Rue Pré-Jean-Meunier", "Chemin de la Côte", "Rue des Gorges", "Rue Saint-Germain",
+    "Route de Perrefitte", "Rue de Chalière", "Chemin des Lilas", "Rue du Moulin",
+    "Bahnhofstrasse", "Hauptgasse", "Dorfstrasse", "Rue Paul-Charmillot", "Rue Beausite",
+)
+_SURNAMES = (
+    "Müller", "Meier", "Schmid", "Keller", "Weber", "Huber", "Schneider", "Steiner", "Fischer",
+    "Gerber", "Brunner", "Baumann", "Frei", "Zimmermann", "Moser", "Widmer", "Wyss", "Graf",
+    "Roth", "Kohler", "Boillat", "Rossé", "Châtelain", "Girardin", "Froidevaux", "Chappuis",
+    "Voirol", "Juillerat", "Monnin", "Charmillot", "Schaller", "Grosjean", "Sauvain", "Rérat",
+    "Crevoisier", "Joliat", "Mérillat", "Bourquin", "Favre", "Rochat", "Jeanneret", "Perrin",
+    "Gigon", "Paratte", "Wermeille", "Beuret", "Frund", "Cattin", "Rossel", "Zuber", "Jobin",
+    "Dubois", "Girard", "Rossier", "Bianchi", "Rossi", "Ferrari", "Da Silva", "Ferreira",
+    "Berisha", "Krasniqi", "Nguyen", "d'Aubigné", "D'Andrea", "de Montmollin", "Hänni",
+    "Stämpfli", "Bühler", "Nussbaumer", "Lüthi",
+)
+_FIRST_NAMES = (
+    "Hans", "Marie", "Jean", "Anne", "Peter", "Claire", "Luc", "Monique", "Urs", "Ruth",
+    "Daniel", "Nicole", "Pierre", "Sandra", "Thomas", "Christine", "Marc", "Sophie", "Beat",
+    "Françoise", "Jérôme", "Chantal", "Laurent", "Isabelle", "Reto", "Andrea", "Stéphane",
+    "Séverine", "Fabienne", "Yves", "Lukas", "Mélanie", "Noémie", "Cédric", "Gaëlle", "Zoé",
+)
+_COMPANIES = (
+    "{} & Fils SA", "Garage {} Sàrl", "Boulangerie {}", "{} Immobilier SA", "{} Holzbau AG",
+    "Menuiserie {} & Cie", "{} Haustechnik GmbH", "Fiduciaire {} SA", "Restaurant chez {}",
+)
+# Names an ERP holds and a naive CSV or spreadsheet mishandles: formulas, quotes, delimiters.
+_TRICKY_NAMES = (
+    "=Dupont", "=Dupont Jean", "+Rossier Anne", "@Kohler Urs", "-Jobin Marc",
+    'Café "Le Central" Sàrl', 'Keller "Hasi" Hans', "Gerber; Marie",
+    "Boillat Marie; c/o Boillat Paul", "d'Aubigné Claire", "L'Auberge de l'Ours Sàrl",
+    "Meier, Peter",
+)
+
+_TRICKY_RATE = 0.006
+_COMPANY_RATE = 0.08
+_DOUBLE_NAME_RATE = 0.05
+_EUR_RATE = 0.012
+_MOVED_RATE = 0.08
+_NEW_ADDRESS_RATE = 0.55
+_SERVICE_ENDED_RATE = 0.03
+_BEHIND_RATE = 0.06  # an active subscription with a large overdue invoice
+_FINAL_UNPAID_RATE = 0.12  # a terminated subscription whose final invoice is still open
+_TERMINATED_BOOST = 3  # final invoices are short-paid more often: more transfers in the demo
+
+# Offsets are days from as_of; every generated date lies within this window.
+_FIRST_DAY = -800
+_LAST_DAY = 400
+
+
+# --------------------------------------------------------------------------- the small cases
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    name: str
+    weight: int
+    flagged: bool  # whether the default rules flag a subscription holding this case
+    small_items: int
+    on_terminated: bool = True
+
+
+_KINDS = (
+    _Kind("short", 40, True, 1),
+    _Kind("credit", 12, True, 1),
+    _Kind("exact_threshold", 4, True, 1),
+    _Kind("pair_small", 6, True, 2),
+    _Kind("recent", 8, False, 1, on_terminated=False),
+    _Kind("above_threshold", 8, False, 1),
+    _Kind("blocked", 4, False, 1),
+    _Kind("dispute", 3, False, 1),
+    _Kind("net_zero", 4, False, 2),
+    _Kind("hidden_by_large", 6, False, 1),
+    _Kind("pair_over", 3, False, 2),
+)
+
+
+def _wheel(flagged: bool, terminated: bool) -> tuple[_Kind, ...]:
+    """Kinds repeated by weight: one uniform draw picks a kind."""
+    return tuple(k for k in _KINDS for _ in range(k.weight)
+                 if k.flagged == flagged and (k.on_terminated or not terminated))
+
+
+# Measured on large ledgers generated with small_share=0 (tests keep them honest).
+_REGULAR_ITEMS_PER_SUBSCRIPTION = 2.87
+_SUBSCRIPTIONS_PER_CUSTOMER = 2.57
+_TERMINATED_SHARE = 0.095
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How many customers or items, and the chance a subscription carries each kind of case."""
+
+    customers: int | None
+    items: int | None
+    p_flagged: float  # for an active subscription; ignored when flagged_target is set
+    p_other: float
+    flagged_target: int | None
+
+    @classmethod
+    def make(cls, customers: int, items: int | None, small_share: float,
+             flagged: int | None) -> _Plan:
+        weight = sum(k.weight for k in _KINDS)
+        small_per_case = sum(k.weight * k.small_items for k in _KINDS) / weight
+        per_subscription = (small_share * _REGULAR_ITEMS_PER_SUBSCRIPTION
+                            / (small_per_case * (1 - small_share)))
+        # Terminated subscriptions are boosted; active ones take less so the mean stays put.
+        f = _TERMINATED_SHARE
+        per_active = per_subscription / (1 - f + _TERMINATED_BOOST * f)
+        flagged_weight = sum(k.weight for k in _KINDS if k.flagged) / weight
+        return cls(
+            customers=None if items is not None else customers,
+            items=items,
+            p_flagged=per_active * flagged_weight,
+            p_other=per_active * (1 - flagged_weight),
+            flagged_target=flagged,
+        )
+
+
+# --------------------------------------------------------------------------- sinks
+
+class _Sink(Protocol):
+    def subscriptions(self, rows: Sequence[SubscriptionRow]) -> None: ...
+    def items(self, rows: Sequence[ItemRow]) -> None: ...
+
+
+_SQLITE_DDL = (
+    "DROP TABLE IF EXISTS open_items",
+    "DROP TABLE IF EXISTS subscriptions",
+    """CREATE TABLE subscriptions (
+        subscription_id TEXT NOT NULL PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        end_date TEXT,
+        next_bill_date TEXT,
+        label TEXT NOT NULL)""",
+    """CREATE TABLE open_items (
+        item_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        customer_name TEXT NOT NULL,
+        subscription_id TEXT NOT NULL,
+        document_no TEXT NOT NULL,
+        document_date TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        original_amount TEXT NOT NULL,
+        open_amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        dunning_block INTEGER NOT NULL,
+        dispute INTEGER NOT NULL)""",
+)
+_INDEXES = (
+    ("open_items_subscription_id", "open_items", "subscription_id"),
+    ("open_items_customer_id", "open_items", "customer_id"),
+    ("subscriptions_customer_id", "subscriptions", "customer_id"),
+)
+_ROWS_PER_INSERT = 10  # rows per INSERT statement: a quarter faster than one by one
+
+
+def _insert_sql(table: str, columns: int, rows: int) -> str:
+    values = "(" + ", ".join("?" * columns) + ")"
+    return f"INSERT INTO {table} VALUES " + ", ".join([values] * rows)
+
+
+class _SqliteSink:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.one_item = _insert_sql("open_items", len(ITEM_COLUMNS), 1)
+        self.many_items = _insert_sql("open_items", len(ITEM_COLUMNS), _ROWS_PER_INSERT)
+
+    def subscriptions(self, rows: Sequence[SubscriptionRow]) -> None:
+        sql = _insert_sql("subscriptions", len(SUBSCRIPTION_COLUMNS), 1)
+        self.connection.executemany(sql, rows)
+
+    def items(self, rows: Sequence[ItemRow]) -> None:
+        step = _ROWS_PER_INSERT
+        whole = len(rows) - len(rows) % step
+        flat = (tuple(chain.from_iterable(rows[i:i + step])) for i in range(0, whole, step))
+        self.connection.executemany(self.many_items, flat)
+        self.connection.executemany(self.one_item, rows[whole:])
+
+
+@contextmanager
+def _sqlite_sink(path: Path) -> Iterator[_Sink]:
+    """One transaction: the tables are replaced whole or not at all."""
+    connection = sqlite3.connect(path, isolation_level=None)
     try:
-        metadata.drop_all(engine)
-        metadata.create_all(engine)
-        with engine.begin() as conn:
-            subs_rows, item_rows = [], []
-            for subs, items in _customers(random.Random(seed), customers, as_of, stats):
-                subs_rows.extend(subs)
-                item_rows.extend(items)
-                if len(item_rows) > 20_000:
-                    conn.execute(insert(subscriptions), subs_rows)
-                    conn.execute(insert(open_items), item_rows)
-                    subs_rows, item_rows = [], []
-            if subs_rows:
-                conn.execute(insert(subscriptions), subs_rows)
-            if item_rows:
-                conn.execute(insert(open_items), item_rows)
+        connection.execute("PRAGMA synchronous = OFF")  # a generated file: rerun on a crash
+        connection.execute("PRAGMA cache_size = -65536")
+        connection.execute("BEGIN")
+        for statement in _SQLITE_DDL:
+            connection.execute(statement)
+        yield _SqliteSink(connection)
+        # Built after the load: one sort per index instead of a b-tree insert per row.
+        for name, table, column in _INDEXES:
+            connection.execute(f"CREATE INDEX {name} ON {table} ({column})")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.close()
+
+
+class _SqlAlchemySink:
+    """Other databases: native DATE and NUMERIC(12, 2) columns, values converted on the way."""
+
+    def __init__(self, connection: object, tables: dict[str, object]) -> None:
+        self.connection = connection
+        self.tables = tables
+
+    def subscriptions(self, rows: Sequence[SubscriptionRow]) -> None:
+        self._insert("subscriptions", SUBSCRIPTION_COLUMNS, rows)
+
+    def items(self, rows: Sequence[ItemRow]) -> None:
+        self._insert("open_items", ITEM_COLUMNS, rows)
+
+    def _insert(self, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[object]]
+                ) -> None:
+        convert = [_native_converter(c) for c in columns]
+        records = [{c: f(v) for c, f, v in zip(columns, convert, row, strict=True)}
+                   for row in rows]
+        self.connection.execute(self.tables[table].insert(), records)  # type: ignore[attr-defined]
+
+
+def _native_converter(column: str) -> Callable[[object], object]:
+    if column in _DATE_COLUMNS:
+        return lambda v: None if v is None else dt.date.fromisoformat(str(v))
+    if column in _AMOUNT_COLUMNS:
+        return lambda v: Decimal(str(v))
+    return lambda v: v
+
+
+@contextmanager
+def _sqlalchemy_sink(url: str) -> Iterator[_Sink]:
+    from sqlalchemy import (
+        Column,
+        Date,
+        Index,
+        MetaData,
+        Numeric,
+        SmallInteger,
+        String,
+        Table,
+        create_engine,
+    )
+
+    metadata = MetaData()
+    subscriptions = Table(
+        "subscriptions", metadata,
+        Column("subscription_id", String(20), primary_key=True),
+        Column("customer_id", String(20), nullable=False),
+        Column("status", String(12), nullable=False),
+        Column("end_date", Date),
+        Column("next_bill_date", Date),
+        Column("label", String(200), nullable=False),
+    )
+    items = Table(
+        "open_items", metadata,
+        Column("item_id", String(20), primary_key=True),
+        Column("customer_id", String(20), nullable=False),
+        Column("customer_name", String(200), nullable=False),
+        Column("subscription_id", String(20), nullable=False),
+        Column("document_no", String(20), nullable=False),
+        Column("document_date", Date, nullable=False),
+        Column("due_date", Date, nullable=False),
+        Column("original_amount", Numeric(12, 2), nullable=False),
+        Column("open_amount", Numeric(12, 2), nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("dunning_block", SmallInteger, nullable=False),
+        Column("dispute", SmallInteger, nullable=False),
+    )
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            metadata.drop_all(connection, checkfirst=True)
+            metadata.create_all(connection)
+            yield _SqlAlchemySink(connection, {"subscriptions": subscriptions,
+                                               "open_items": items})
+            for name, table, column in _INDEXES:
+                target = items if table == "open_items" else subscriptions
+                Index(name, target.c[column]).create(connection)
     finally:
         engine.dispose()
+
+
+def _sqlite_path(target: str | Path) -> Path | None:
+    """The file behind a path or a ``sqlite:///`` URL; None for any other database."""
+    if isinstance(target, Path) or "://" not in target:
+        return Path(target)
+    from sqlalchemy.engine import make_url
+
+    url = make_url(target)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database)  # type: ignore[arg-type]
+    return None
+
+
+def _open_sink(target: str | Path) -> contextmanager[_Sink]:  # type: ignore[valid-type]
+    path = _sqlite_path(target)
+    return _sqlite_sink(path) if path is not None else _sqlalchemy_sink(str(target))
+
+
+# --------------------------------------------------------------------------- generation
+
+_MONEY_LIMIT = 100_000  # cents; every generated amount lies below 1000.00
+
+
+@cache
+def _money_texts() -> tuple[str, ...]:
+    # Exact: cents / 100 is the double nearest a two-decimal value, and %.2f rounds back to it.
+    return tuple("%.2f" % (cents / 100) for cents in range(_MONEY_LIMIT))
+
+
+def _money(cents: int) -> str:
+    texts = _money_texts()
+    return texts[cents] if cents >= 0 else "-" + texts[-cents]
+
+
+@dataclass(slots=True)
+class _Customer:
+    customer_id: str
+    name: str
+    currency: str
+    step: int  # smallest amount step in cents: CHF is billed in 5-rappen steps
+    has_active: bool
+
+
+class _Builder:
+    """Draws the ledger customer by customer, buffering rows and flushing them in chunks.
+
+    The instalment loop writes most of the rows, so it binds what it uses to locals.
+    """
+
+    def __init__(self, rng: random.Random, as_of: dt.date, plan: _Plan, sink: _Sink) -> None:
+        self.random = rng.random
+        self.plan = plan
+        self.sink = sink
+        self.stats = LedgerStats()
+        self.days = tuple((as_of + dt.timedelta(days=d)).isoformat()
+                          for d in range(_FIRST_DAY, _LAST_DAY + 1))
+        self.money = _money_texts()
+        self.item_buffer: list[ItemRow] = []
+        self.subscription_buffer: list[SubscriptionRow] = []
+        self.item_no = 0
+        self.subscription_no = 0
+        # Bounds on the due dates of the current subscription's items (offsets from as_of).
+        self.floor = _FIRST_DAY
+        self.ceiling = _LAST_DAY
+        self.wheels = {(f, t): _wheel(f, t) for f in (True, False) for t in (True, False)}
+        # The chance a subscription carries any small case: one cheap draw skips the rest.
+        self.any_case = {
+            t: 1.0 if plan.flagged_target is not None
+            else min(1.0, (plan.p_flagged + plan.p_other) * (_TERMINATED_BOOST if t else 1))
+            for t in (False, True)}
+
+    # ---- the loop
+
+    def run(self) -> LedgerStats:
+        plan = self.plan
+        if plan.items is not None:
+            while self.item_no < plan.items:
+                self.customer()
+        else:
+            for _ in range(plan.customers or 0):
+                self.customer()
+        self.flush()
+        stats = self.stats
+        stats.items = self.item_no
+        stats.subscriptions = self.subscription_no
+        stats.active_subscriptions = self.subscription_no - stats.terminated_subscriptions
+        return stats
+
+    def flush(self) -> None:
+        # Subscriptions first: a reader following the load never sees an item without one.
+        if self.subscription_buffer:
+            self.sink.subscriptions(self.subscription_buffer)
+            self.subscription_buffer = []
+        if self.item_buffer:
+            self.sink.items(self.item_buffer)
+            self.item_buffer = []
+
+    # ---- customers and subscriptions
+
+    def customer(self) -> None:
+        r = self.random
+        stats = self.stats
+        stats.customers += 1
+        customer_id = f"C{stats.customers:07d}"
+        name = self.name()
+        eur = r() < _EUR_RATE
+        services = _SERVICES[:_SERVICE_COUNTS[int(r() * len(_SERVICE_COUNTS))]]
+        street = self.address()
+        if eur:
+            stats.eur_customers += 1
+            first_item = self.item_no
+        if r() < _MOVED_RATE:
+            self.moved_customer(customer_id, name, eur, services, street)
+        else:
+            customer = _Customer(customer_id, name, "EUR" if eur else "CHF", 1 if eur else 5, True)
+            for index, service in enumerate(services):
+                ended = index > 0 and r() < _SERVICE_ENDED_RATE
+                end = -int(80 + r() * 640) if ended else None
+                self.subscription(customer, service, street, end=end, start=None)
+        if eur:
+            stats.eur_items += self.item_no - first_item
+        if len(self.item_buffer) >= _CHUNK:
+            self.flush()
+
+    def moved_customer(self, customer_id: str, name: str, eur: bool,
+                       services: tuple[_Service, ...], street: str) -> None:
+        """All old subscriptions end at the move; some customers stay in town, at a new address."""
+        r = self.random
+        move = -int(80 + r() * 640)
+        stays = r() < _NEW_ADDRESS_RATE
+        customer = _Customer(customer_id, name, "EUR" if eur else "CHF", 1 if eur else 5, stays)
+        self.stats.moved_customers += 1
+        for service in services:
+            self.subscription(customer, service, street, end=move, start=None)
+        if stays:
+            self.stats.moved_with_active += 1
+            new_street = self.address()
+            for service in _SERVICES[:1 + int(r() * 2)]:
+                self.subscription(customer, service, new_street, end=None, start=move)
+        else:
+            self.stats.moved_without_active += 1
+
+    def subscription(self, customer: _Customer, service: _Service, street: str, *,
+                     end: int | None, start: int | None) -> None:
+        r = self.random
+        self.subscription_no += 1
+        sub_id = f"A{self.subscription_no:08d}"
+        label = service.label + " – " + street
+        terminated = end is not None
+        if end is not None:
+            self.stats.terminated_subscriptions += 1
+            self.subscription_buffer.append((sub_id, customer.customer_id, "terminated",
+                                             self.days[end - _FIRST_DAY], None, label))
+            self.floor, self.ceiling = _FIRST_DAY + 60, end + 45
+        else:
+            next_bill = 1 + int(r() * 92)
+            self.subscription_buffer.append((sub_id, customer.customer_id, "active", None,
+                                             self.days[next_bill - _FIRST_DAY], label))
+            self.floor = _FIRST_DAY + 60 if start is None else start + 30
+            self.ceiling = _LAST_DAY
+        may_be_behind = True
+        if r() < self.any_case[terminated]:
+            kind = self.draw_kind(terminated)
+            if kind is not None:
+                self.small_case(kind, customer, sub_id, service, terminated)
+                may_be_behind = not kind.flagged
+        if end is not None:
+            if may_be_behind and r() < _FINAL_UNPAID_RATE:
+                self.large(customer, sub_id, service, end + 35 + int(r() * 10), flags=True)
+        else:
+            self.instalments(customer, sub_id, service)
+            if may_be_behind and r() < _BEHIND_RATE:
+                self.large(customer, sub_id, service, -(31 + int(r() * 120)), flags=True)
+
+    def draw_kind(self, terminated: bool) -> _Kind | None:
+        """Which small case, if any, given that a first draw fell below ``any_case``."""
+        plan = self.plan
+        boost = _TERMINATED_BOOST if terminated else 1
+        if plan.flagged_target is None:
+            p_flagged = plan.p_flagged * boost
+        else:
+            remaining = plan.flagged_target - self.stats.flagged_subscriptions
+            p_flagged = min(1.0, max(0.0, remaining / self.remaining_subscriptions()))
+        p_other = min(1.0 - p_flagged, plan.p_other * boost)
+        # Scaled to the second draw's range, so both draws together give p_flagged and p_other.
+        x = self.random() * self.any_case[terminated]
+        if x < p_flagged:
+            wheel = self.wheels[(True, terminated)]
+        elif x < p_flagged + p_other:
+            wheel = self.wheels[(False, terminated)]
+        else:
+            return None
+        return wheel[int(self.random() * len(wheel))]
+
+    def remaining_subscriptions(self) -> float:
+        """An estimate, for spreading the flagged subscriptions a dirty ledger asks for."""
+        plan = self.plan
+        if plan.items is not None:
+            per_subscription = _REGULAR_ITEMS_PER_SUBSCRIPTION + 0.2
+            return max(1.0, (plan.items - self.item_no) / per_subscription)
+        left = (plan.customers or 0) - self.stats.customers + 1
+        return max(1.0, left * _SUBSCRIPTIONS_PER_CUSTOMER)
+
+    # ---- items
+
+    def instalments(self, customer: _Customer, sub_id: str, service: _Service) -> None:
+        """The current invoice and the equal advance instalments issued with it: none due yet."""
+        r = self.random
+        days = self.days
+        due = 1 + int(r() * 30) - _FIRST_DAY  # an index into days
+        document_date = days[due - 30]
+        count = _INSTALMENTS[int(r() * len(_INSTALMENTS))]
+        amount = self.money[self.amount(service, customer.step)]
+        customer_id, name, currency = customer.customer_id, customer.name, customer.currency
+        append = self.item_buffer.append
+        number = self.item_no
+        for _ in range(count):
+            number += 1
+            digits = str(_NUMBERS + number)
+            append(("P" + digits, customer_id, name, sub_id, "F" + digits, document_date,
+                    days[due], amount, amount, currency, 0, 0))
+            due += 30
+        self.item_no = number
+        self.stats.current_items += count
+
+    def large(self, customer: _Customer, sub_id: str, service: _Service, due: int, *,
+              flags: bool) -> None:
+        """A whole invoice left unpaid; sometimes under a payment plan or contested."""
+        blocked = disputed = 0
+        if flags:
+            x = self.random()
+            blocked, disputed = int(x < 0.08), int(0.08 <= x < 0.13)
+        amount = self.amount(service, customer.step)
+        self.add(customer, sub_id, due, amount, amount, blocked=blocked, dispute=disputed)
+        self.stats.unpaid_items += 1
+
+    def add(self, customer: _Customer, sub_id: str, due: int, original: int, open_: int, *,
+            payment: bool = False, blocked: int = 0, dispute: int = 0) -> None:
+        due = min(max(due, self.floor), self.ceiling)
+        # An invoice is due 30 days after its date; a payment's credit is due the day it came.
+        document = due if payment else due - 30
+        self.item_no += 1
+        digits = str(_NUMBERS + self.item_no)
+        self.item_buffer.append((
+            "P" + digits, customer.customer_id, customer.name, sub_id,
+            ("Z" if payment else "F") + digits, self.days[document - _FIRST_DAY],
+            self.days[due - _FIRST_DAY], _money(original), _money(open_), customer.currency,
+            blocked, dispute))
+        self.stats.blocked_items += blocked
+        self.stats.disputed_items += dispute
+
+    def amount(self, service: _Service, step: int) -> int:
+        return self.pick(service.low, service.high, step)
+
+    def pick(self, low: int, high: int, step: int) -> int:
+        """A multiple of ``step`` above ``low``, at most ``high``."""
+        return low + step * int(self.random() * ((high - low) // step + 1))
+
+    def overdue(self) -> int:
+        """A due date offset for a residual: 30 days (the edge) now and then, else well past."""
+        return -30 if self.random() < 0.05 else -(31 + int(self.random() * 370))
+
+    def short_payment(self, customer: _Customer, sub_id: str, service: _Service, residual: int,
+                      due: int, *, blocked: int = 0, dispute: int = 0) -> None:
+        """Paid a round sum: 100.00 on 100.50 leaves 0.50; 120.00 on 123.40 leaves 3.40."""
+        unit = 100 if residual < 100 else 500 if residual < 500 else 1000
+        paid = self.amount(service, 5) // unit * unit
+        self.add(customer, sub_id, due, paid + residual, residual,
+                 blocked=blocked, dispute=dispute)
+        self.count_small(residual)
+
+    def overpayment(self, customer: _Customer, sub_id: str, service: _Service, credit: int,
+                    due: int) -> None:
+        """Paid a round sum above the invoice: the payment's unused part stays as a credit."""
+        unit = 100 if credit < 100 else 500
+        paid = (self.amount(service, 5) // unit + 1) * unit
+        self.add(customer, sub_id, due, -paid, -credit, payment=True)
+        self.count_small(-credit)
+
+    def count_small(self, cents: int) -> None:
+        stats = self.stats
+        stats.small_items += 1
+        if cents < 0:
+            stats.credits += 1
+        elif cents < 500:
+            stats.small_debits += 1
+        elif cents == 500:
+            stats.exactly_threshold += 1
+        else:
+            stats.above_threshold += 1
+
+    def small_debit(self, step: int) -> int:
+        """Mostly the cents of a rounded payment, else up to 4.95."""
+        if self.random() < 0.6:
+            return self.pick(step, 95, step)
+        return self.pick(100, 495, step)
+
+    def small_case(self, kind: _Kind, customer: _Customer, sub_id: str, service: _Service,
+                   terminated: bool) -> None:
+        r = self.random
+        step = customer.step
+        stats = self.stats
+        name = kind.name
+        if name == "short":
+            self.short_payment(customer, sub_id, service, self.small_debit(step), self.overdue())
+        elif name == "credit":
+            self.overpayment(customer, sub_id, service, self.pick(10, 490, step), self.overdue())
+        elif name == "exact_threshold":
+            self.short_payment(customer, sub_id, service, 500, self.overdue())
+        elif name == "pair_small":
+            first = self.pick(step, 250, step)
+            self.short_payment(customer, sub_id, service, first, self.overdue())
+            if r() < 0.5:
+                self.short_payment(customer, sub_id, service, self.pick(step, 500 - first, step),
+                                   self.overdue())
+            else:
+                credit = self.pick(10, 490, step)
+                credit = credit + step if credit == first else credit
+                self.overpayment(customer, sub_id, service, credit, self.overdue())
+        elif name == "recent":
+            stats.recent_residuals += 1
+            x = r()  # due 10 or 29 days ago, or not yet: paid short before the due date
+            due = -10 if x < 0.6 else -29 if x < 0.85 else 5 + int(r() * 15)
+            self.short_payment(customer, sub_id, service, self.small_debit(step), due)
+        elif name == "above_threshold":
+            residual = 501 if r() < 0.15 else self.pick(501, 999, 1)
+            self.short_payment(customer, sub_id, service, residual, self.overdue())
+        elif name == "blocked":
+            self.short_payment(customer, sub_id, service, self.small_debit(step), self.overdue(),
+                               blocked=1)
+        elif name == "dispute":
+            self.short_payment(customer, sub_id, service, self.small_debit(step), self.overdue(),
+                               dispute=1)
+        elif name == "net_zero":
+            stats.net_zero_pairs += 1
+            amount = self.pick(10, 490, step)
+            self.short_payment(customer, sub_id, service, amount, self.overdue())
+            self.overpayment(customer, sub_id, service, amount, self.overdue())
+        elif name == "hidden_by_large":
+            stats.hidden_by_large += 1
+            self.short_payment(customer, sub_id, service, self.small_debit(step), self.overdue())
+            self.large(customer, sub_id, service, -(31 + int(r() * 120)), flags=False)
+        elif name == "pair_over":
+            first = self.pick(255, 495, step)
+            self.short_payment(customer, sub_id, service, first, self.overdue())
+            self.short_payment(customer, sub_id, service, self.pick(505 - first, 495, step),
+                               self.overdue())
+        else:  # pragma: no cover - the table and this dispatch go together
+            raise AssertionError(name)
+        if kind.flagged:
+            stats.flagged_subscriptions += 1
+            if terminated:
+                if customer.has_active:
+                    stats.flagged_transfer += 1
+                else:
+                    stats.flagged_orphan += 1
+
+    # ---- names and addresses
+
+    def name(self) -> str:
+        r = self.random
+        x = r()
+        if x < _TRICKY_RATE:
+            self.stats.tricky_names += 1
+            return _TRICKY_NAMES[int(r() * len(_TRICKY_NAMES))]
+        surname = _SURNAMES[int(r() * len(_SURNAMES))]
+        if x < _TRICKY_RATE + _COMPANY_RATE:
+            return _COMPANIES[int(r() * len(_COMPANIES))].format(surname)
+        if x < _TRICKY_RATE + _COMPANY_RATE + _DOUBLE_NAME_RATE:
+            surname = f"{surname}-{_SURNAMES[int(r() * len(_SURNAMES))]}"
+        return f"{surname} {_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}"
+
+    def address(self) -> str:
+        r = self.random
+        street = _STREETS[int(r() * len(_STREETS))]
+        number = 1 + int(r() * 120)
+        suffix = "a" if r() < 0.08 else ""
+        return f"{street} {number}{suffix}"
+
+
+# --------------------------------------------------------------------------- public API
+
+def generate_ledger(
+    target: str | Path,
+    *,
+    customers: int = 4000,
+    seed: int = 2026,
+    as_of: dt.date = DEMO_AS_OF,
+    items: int | None = None,
+    small_share: float = 0.03,
+    flagged_subscriptions: int | None = None,
+) -> LedgerStats:
+    """Write ``open_items`` and ``subscriptions`` to ``target``, replacing them if present.
+
+    ``target`` is a SQLite file path or a SQLAlchemy URL. The ledger is sized by ``customers``,
+    or by ``items`` (open items, to within one customer) when given. ``small_share`` is about
+    the share of small items (every residual, credit and edge case). ``flagged_subscriptions``
+    asks for about that many subscriptions the default rules flag (a "dirty" ledger), instead of
+    what ``small_share`` would give.
+    """
+    if customers < 1 or (items is not None and items < 1):
+        raise ValueError("customers and items must be positive")
+    if not 0 <= small_share < 0.5:
+        raise ValueError(f"small_share must be in [0, 0.5): {small_share}")
+    if flagged_subscriptions is not None and flagged_subscriptions < 0:
+        raise ValueError("flagged_subscriptions must not be negative")
+    plan = _Plan.make(customers, items, small_share, flagged_subscriptions)
+    with _open_sink(target) as sink:
+        stats = _Builder(random.Random(seed), as_of, plan, sink).run()
     return stats
 
 
-def _customers(rng: random.Random, count: int, as_of: dt.date, stats: LedgerStats
-               ) -> Iterator[tuple[list[dict], list[dict]]]:
-    item_no = 0
-    for n in range(1, count + 1):
-        customer = f"K{n:06d}"
-        name = _name(rng)
-        moved_out = rng.random() < 0.08
-        subs = _subscriptions(rng, customer, n, moved_out, as_of)
-        stats.customers += 1
-        stats.moved_out += moved_out
-        stats.subscriptions += len(subs)
-        items = []
-        for sub in subs:
-            for kind, original, open_amount, due, currency, block, dispute in _invoices(
-                    rng, sub, as_of):
-                item_no += 1
-                items.append({
-                    "item_id": f"P{item_no:08d}", "customer_id": customer,
-                    "customer_name": name, "subscription_id": sub["subscription_id"],
-                    "document_no": f"F{2026_000000 + item_no}",
-                    "document_date": due - dt.timedelta(days=30), "due_date": due,
-                    "original_amount": original, "open_amount": open_amount,
-                    "currency": currency, "dunning_block": block, "dispute": dispute,
-                })
-                stats.counts[kind] = stats.counts.get(kind, 0) + 1
-                stats.residual_items += kind.startswith("residual")
-                stats.credits += open_amount < 0
-        stats.items += len(items)
-        yield subs, items
+def write_csv_folder(source_url_or_path: str | Path, folder: str | Path, *,
+                     delimiter: str = ";", swiss_dates: bool = True) -> tuple[Path, Path]:
+    """Export both tables as a Swiss ERP would: ``;``, dd.mm.yyyy, UTF-8 with BOM, CRLF.
+
+    Names are written as the ERP holds them (``=Dupont`` stays a would-be formula); the csv
+    module quotes only what contains the delimiter, a quote or a line break. Streams.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table, columns, key in (("open_items", ITEM_COLUMNS, "item_id"),
+                                ("subscriptions", SUBSCRIPTION_COLUMNS, "subscription_id")):
+        out = folder / f"{table}.csv"
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
+            writer.writerow(columns)
+            with _exported_rows(source_url_or_path, table, columns, key, swiss_dates) as rows:
+                writer.writerows(rows)
+        written.append(out)
+    return written[0], written[1]
 
 
-def _name(rng: random.Random) -> str:
-    if rng.random() < 0.01:
-        return rng.choice(TRICKY)
-    return f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
+@contextmanager
+def _exported_rows(source: str | Path, table: str, columns: tuple[str, ...], key: str,
+                   swiss_dates: bool) -> Iterator[Iterator[Sequence[object]]]:
+    path = _sqlite_path(source)
+    if path is not None:
+        if not path.exists():
+            raise FileNotFoundError(path)
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            select = ", ".join(_sqlite_export_expression(c, swiss_dates) for c in columns)
+            yield connection.execute(f"SELECT {select} FROM {table} ORDER BY {key}")
+        finally:
+            connection.close()
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(str(source))
+    try:
+        with engine.connect() as connection:
+            result = connection.execution_options(stream_results=True).execute(
+                text(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}"))
+            format_ = [_export_formatter(c, swiss_dates) for c in columns]
+            yield ([f(v) for f, v in zip(format_, row, strict=True)] for row in result)
+    finally:
+        engine.dispose()
 
 
-def _subscriptions(rng: random.Random, customer: str, n: int, moved_out: bool,
-                   as_of: dt.date) -> list[dict]:
-    supplies = rng.sample(SUPPLIES, rng.choice((1, 2, 2, 3, 3, 4)))
-    address = f"{rng.choice(STREETS)} {rng.randint(1, 80)}"
-    subs = []
-    for k, supply in enumerate(supplies, start=1):
-        sub = {"subscription_id": f"A{n:06d}-{k}", "customer_id": customer,
-               "status": "active", "end_date": None,
-               "next_bill_date": as_of + dt.timedelta(days=rng.randint(1, 90)),
-               "label": f"{supply} – {address}"}
-        if moved_out:
-            sub.update(status="terminated", next_bill_date=None,
-                       end_date=as_of - dt.timedelta(days=rng.randint(20, 300)))
-        subs.append(sub)
-    if moved_out and rng.random() < 0.5:  # moved within the commune: a new active contract
-        new_address = f"{rng.choice(STREETS)} {rng.randint(1, 80)}"
-        subs.append({"subscription_id": f"A{n:06d}-9", "customer_id": customer,
-                     "status": "active", "end_date": None,
-                     "next_bill_date": as_of + dt.timedelta(days=rng.randint(1, 60)),
-                     "label": f"{supplies[0]} – {new_address}"})
-    return subs
+def _sqlite_export_expression(column: str, swiss_dates: bool) -> str:
+    """Formatting done by SQLite, so rows go from the cursor to the csv writer untouched."""
+    if column in _DATE_COLUMNS and swiss_dates:
+        return (f"substr({column}, 9, 2) || '.' || substr({column}, 6, 2) || '.' "
+                f"|| substr({column}, 1, 4)")
+    if column in _AMOUNT_COLUMNS:
+        return f"printf('%.2f', {column})"  # as is for text; exact for a REAL holding cents
+    return column
 
 
-def _invoices(rng: random.Random, sub: dict, as_of: dt.date
-              ) -> Iterator[tuple[str, Decimal, Decimal, dt.date, str, int, int]]:
-    def cents(low: int, high: int) -> Decimal:
-        return Decimal(rng.randint(low, high)).scaleb(-2)
-
-    def overdue(low: int = 35, high: int = 200) -> dt.date:
-        return as_of - dt.timedelta(days=rng.randint(low, high))
-
-    active = sub["status"] == "active"
-    if active and rng.random() < 0.7:  # the current invoice, not yet due
-        amount = cents(4000, 60000)
-        yield "current", amount, amount, as_of + dt.timedelta(days=rng.randint(1, 30)), \
-            "CHF", 0, 0
-    roll = rng.random()
-    currency = "EUR" if rng.random() < 0.01 else "CHF"
-    original = cents(4000, 60000)
-    if roll < 0.10:  # short payment: 100.00 paid on 100.50
-        left = cents(5, 495)
-        yield "residual", original, left, overdue(), currency, int(rng.random() < 0.03), \
-            int(rng.random() < 0.02)
-    elif roll < 0.115:
-        yield "residual_at_threshold", original, Decimal("5.00"), overdue(), currency, 0, 0
-    elif roll < 0.13:
-        yield "residual_above_threshold", original, cents(501, 999), overdue(), currency, 0, 0
-    elif roll < 0.16:  # overpayment: a credit in the customer's favour
-        yield "credit", original, -cents(10, 490), overdue(), currency, 0, 0
-    elif roll < 0.17:  # a residual paid too recently to count yet
-        yield "residual_recent", original, cents(5, 495), overdue(5, 25), currency, 0, 0
-    elif roll < 0.175:  # a debit and a credit that net to zero
-        left = cents(20, 300)
-        yield "net_zero", original, left, overdue(), "CHF", 0, 0
-        yield "net_zero", original, -left, overdue(), "CHF", 0, 0
-    elif roll < 0.25:  # an unpaid invoice: ordinary dunning
-        yield "unpaid", original, original, overdue(), currency, int(rng.random() < 0.1), 0
+def _export_formatter(column: str, swiss_dates: bool) -> Callable[[object], object]:
+    if column in _DATE_COLUMNS:
+        def day(value: object) -> object:
+            if value is None:
+                return ""
+            date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+            return f"{date:%d.%m.%Y}" if swiss_dates else date.isoformat()
+        return day
+    if column in _AMOUNT_COLUMNS:
+        return lambda value: f"{Decimal(str(value)):.2f}"
+    return lambda value: value
