@@ -49,7 +49,7 @@ def test_every_python_command_the_vba_runs_resolves_to_a_callable():
     commands = re.findall(r'"(import [\w.]+ as \w+; \w+\.\w+\(\))"', code)
     assert len(commands) == 4
     for command in commands:
-        module, alias, function = re.fullmatch(
+        module, _alias, function = re.fullmatch(
             r"import ([\w.]+) as (\w+); \2\.(\w+)\(\)", command).groups()
         assert callable(getattr(importlib.import_module(module), function)), command
 
