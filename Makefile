@@ -37,6 +37,9 @@ lint: $(STAMP)
 template: $(STAMP)
 	$(BIN)/reliquat template
 
+picture: $(STAMP) system-deps
+	$(BIN)/python scripts/picture.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --json benchmarks/last.json
 

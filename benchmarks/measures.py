@@ -1,0 +1,163 @@
+"""The measurements, each run in its own process by benchmarks/run.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+from addin.progress import Stages
+
+AS_OF = dt.date(2026, 11, 30)
+THRESHOLD = Decimal("5.00")
+
+
+def peak_mb() -> float:
+    """Peak resident set of this process since the last reset (VmHWM), in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+    except OSError:
+        pass  # not Linux, or not allowed: the peak is then the process's overall peak
+
+
+class MeasuredStages(Stages):
+    """Stages that also keep each stage's peak memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memory: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, label: str) -> Iterator[None]:
+        reset_peak()
+        with super().stage(name, label):
+            yield
+        self.memory[name] = max(self.memory.get(name, 0.0), peak_mb())
+
+
+def _figures(stages: MeasuredStages, wall: float, **extra: object) -> dict:
+    return {"wall": round(wall, 3),
+            "peak_mb": round(max(stages.memory.values(), default=peak_mb()), 1),
+            "stages": {k: {"s": round(v, 3), "mb": round(stages.memory.get(k, 0.0), 1)}
+                       for k, v in stages.seconds.items()},
+            **extra}
+
+
+def prepare_source(kind: str, size: int, work: Path) -> Path:
+    """Generate (once) the ledger of a case: SQLite, its CSV export, or a dirty ledger."""
+    from addin.demo_data import generate_ledger, write_csv_folder
+
+    work.mkdir(parents=True, exist_ok=True)
+    if kind == "dirty":
+        path = work / f"dirty-{size}.sqlite"
+        if not path.exists():
+            generate_ledger(path, items=max(size * 5, 500_000), flagged_subscriptions=size,
+                            as_of=AS_OF)
+        return path
+    path = work / f"ledger-{size}.sqlite"
+    if not path.exists():
+        generate_ledger(path, items=size, as_of=AS_OF)
+    if kind == "csv":
+        folder = work / f"csv-{size}"
+        if not (folder / "open_items.csv").exists():
+            write_csv_folder(path, folder)
+        return folder
+    return path
+
+
+def measure_extract(source: str, work: Path) -> dict:
+    from addin import api
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    stages = MeasuredStages()
+    start = time.perf_counter()
+    outcome = api.extract(source, work / "review.xlsm", threshold=THRESHOLD, as_of=AS_OF,
+                          register=work / "register.sqlite", stages=stages)
+    wall = time.perf_counter() - start
+    return _figures(stages, wall, rows=len(outcome.selection.residuals),
+                    items_fetched=outcome.items_fetched,
+                    items_in_source=outcome.selection.items_read)
+
+
+def measure_commit(work: Path) -> dict:
+    from addin import api
+
+    stages = MeasuredStages()
+    start = time.perf_counter()
+    outcome = api.commit(work / "review.xlsm", work / "out", accept_proposals=True,
+                         register=work / "register.sqlite", stages=stages)
+    wall = time.perf_counter() - start
+    assert outcome.batch is not None
+    return _figures(stages, wall, rows=len(outcome.batch.decisions))
+
+
+def measure_naive(source: str, work: Path) -> dict:
+    """What a competent analyst writes first: everything into pandas, to_excel out."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    stages = MeasuredStages()
+    start = time.perf_counter()
+    engine = create_engine(f"sqlite:///{source}")
+    with stages.stage("fetch", "read_sql"):
+        items = pd.read_sql("SELECT * FROM open_items", engine)
+        subs = pd.read_sql("SELECT * FROM subscriptions", engine)
+    with stages.stage("rules", "pandas"):
+        items["cents"] = (pd.to_numeric(items["open_amount"]) * 100).round().astype("int64")
+        due = pd.to_datetime(items["due_date"])
+        eligible = items[(items["cents"] != 0) & (due <= pd.Timestamp(AS_OF)
+                         - pd.Timedelta(days=30)) & (items["dunning_block"].astype(int) == 0)
+                         & (items["dispute"].astype(int) == 0)]
+        sums = eligible.groupby(["subscription_id", "currency"])["cents"].sum().reset_index()
+        flagged = sums[(sums["cents"] != 0) & (sums["cents"].abs() <= int(THRESHOLD * 100))]
+        residuals = flagged.merge(subs, on="subscription_id", how="left")
+        behind = eligible.merge(flagged[["subscription_id", "currency"]],
+                                on=["subscription_id", "currency"])
+    with stages.stage("write", "to_excel"):
+        with pd.ExcelWriter(work / "naive.xlsx", engine="openpyxl") as writer:
+            residuals.to_excel(writer, sheet_name="Residuals", index=False)
+            behind.to_excel(writer, sheet_name="Items", index=False)
+    engine.dispose()
+    return _figures(stages, time.perf_counter() - start, rows=len(residuals))
+
+
+def measure_floor(source: str, work: Path) -> dict:
+    """The selection query alone, and its rows written with the fastest xlsx writer."""
+    import xlsxwriter
+    from sqlalchemy import create_engine
+
+    from addin.config import Config
+    from addin.extract import rules_for
+    from addin.sources.pushdown import read_selection_source
+
+    stages = MeasuredStages()
+    start = time.perf_counter()
+    engine = create_engine(f"sqlite:///{source}")
+    with stages.stage("fetch", "selection query"), engine.connect() as conn:
+        ledger, _ = read_selection_source(conn, Config(), rules_for(Config(), THRESHOLD,
+                                                                      AS_OF), [], "floor")
+    with stages.stage("write", "xlsxwriter constant memory"):
+        book = xlsxwriter.Workbook(str(work / "floor.xlsx"), {"constant_memory": True})
+        sheet = book.add_worksheet("Items")
+        for row, item in enumerate(ledger.items):
+            sheet.write_row(row, 0, (item.item_id, item.customer_id, item.customer_name,
+                                     item.subscription_id, item.document_no,
+                                     item.due_date.isoformat(), float(item.open_amount),
+                                     item.currency))
+        book.close()
+    engine.dispose()
+    return _figures(stages, time.perf_counter() - start, rows=len(ledger.items))

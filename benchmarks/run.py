@@ -1,0 +1,152 @@
+"""Reliquat's speed and memory targets, measured on generated ledgers.
+
+    python benchmarks/run.py --sizes 100000,1000000 --json out.json
+
+Each measurement runs in a fresh process; peak memory per stage is the process's peak
+resident set since the stage began (Linux resets it through /proc/self/clear_refs). Two
+references run on the same data: the naive pipeline an analyst would write (pandas.read_sql
+of the whole tables, the rules in pandas, DataFrame.to_excel) and the floor (the selection
+query alone, its rows written with XlsxWriter's constant-memory mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import measures  # noqa: E402
+
+TARGETS = {  # case -> (stage, seconds, MB or None)
+    "sqlite-1000000": ("extract", 3.0, 400),
+    "sqlite-10000000": ("extract", 20.0, None),
+    "csv-1000000": ("extract", 6.0, None),
+    "dirty-100000": ("extract", 10.0, None),
+}
+DIRTY_COMMIT_TARGET = 10.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000,10000000",
+                        help="SQLite ledger sizes in open items (comma separated)")
+    parser.add_argument("--csv-size", type=int, default=1_000_000,
+                        help="size of the CSV export case (0 to skip)")
+    parser.add_argument("--dirty", type=int, default=100_000,
+                        help="flagged subscriptions of the dirty ledger (0 to skip)")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work")
+    parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--no-references", action="store_true",
+                        help="skip the naive pipeline and the floor")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    results = []
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        results.append(run_case(f"sqlite-{size}", "sqlite", size, args, references=True))
+    if args.csv_size:
+        results.append(run_case(f"csv-{args.csv_size}", "csv", args.csv_size, args,
+                                references=False))
+    if args.dirty:
+        results.append(run_case(f"dirty-{args.dirty}", "dirty", args.dirty, args,
+                                references=False, commit=True))
+    report = {"machine": machine(), "results": results}
+    print_table(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\nFigures written to {args.json}")
+    return 0
+
+
+def run_case(name: str, kind: str, size: int, args: argparse.Namespace, *,
+             references: bool, commit: bool = False) -> dict:
+    source = measures.prepare_source(kind, size, args.work)
+    result: dict = {"case": name, "source": str(source)}
+    result["extract"] = in_process(measures.measure_extract, str(source), args.work / name)
+    if commit:
+        result["commit"] = in_process(measures.measure_commit, args.work / name)
+    if references and not args.no_references:
+        result["naive"] = in_process(measures.measure_naive, str(source), args.work / name)
+        result["floor"] = in_process(measures.measure_floor, str(source), args.work / name)
+        ours = result["extract"]["wall"]
+        result["speedup_vs_naive"] = round(result["naive"]["wall"] / ours, 2)
+        result["ratio_to_floor"] = round(ours / result["floor"]["wall"], 2)
+    result["targets"] = check_targets(name, result)
+    return result
+
+
+def in_process(function, *args) -> dict:  # type: ignore[no-untyped-def]
+    """Run a measurement in a fresh process so imports, caches and peaks do not leak."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def check_targets(name: str, result: dict) -> list[str]:
+    notes = []
+    if name in TARGETS:
+        stage, seconds, megabytes = TARGETS[name]
+        wall = result[stage]["wall"]
+        notes.append(_verdict(f"{stage} ≤ {seconds:g} s", wall, seconds, "s"))
+        if megabytes:
+            notes.append(_verdict(f"peak ≤ {megabytes} MB", result[stage]["peak_mb"],
+                                  megabytes, "MB"))
+    if name.startswith("sqlite-1000000") and "naive" in result:
+        notes.append(_verdict("≥ 4× faster than naive", 4.0, result["speedup_vs_naive"], "×",
+                              higher_is_better=True))
+        notes.append(_verdict("≤ 1.5× the floor", result["ratio_to_floor"], 1.5, "×"))
+    if "commit" in result:
+        notes.append(_verdict(f"commit ≤ {DIRTY_COMMIT_TARGET:g} s", result["commit"]["wall"],
+                              DIRTY_COMMIT_TARGET, "s"))
+    return notes
+
+
+def _verdict(what: str, value: float, limit: float, unit: str,
+             higher_is_better: bool = False) -> str:
+    if higher_is_better:
+        value, limit = limit, value
+        ok = value >= limit
+        return f"{what}: {'met' if ok else 'MISSED'} ({value:g}{unit})"
+    ok = value <= limit
+    miss = "" if ok else f", over by {value - limit:.2f}{unit} ({value / limit:.1f}×)"
+    return f"{what}: {'met' if ok else 'MISSED'} ({value:g}{unit}{miss})"
+
+
+def machine() -> dict:
+    import os
+
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def print_table(report: dict) -> None:
+    m = report["machine"]
+    print(f"\nReliquat benchmark — {m['date']}, Python {m['python']}, {m['cpus']} CPUs, "
+          f"{m['platform']}\n")
+    header = f"{'case':<18}{'run':<9}{'wall s':>8}{'peak MB':>9}  stages (s)"
+    print(header)
+    print("-" * len(header) + "-" * 40)
+    for r in report["results"]:
+        for run in ("extract", "commit", "naive", "floor"):
+            if run not in r:
+                continue
+            f = r[run]
+            stages = ", ".join(f"{k} {v['s']:.2f}/{v['mb']:.0f}MB" for k, v in f["stages"].items())
+            rows = f" rows {f['rows']}" if "rows" in f else ""
+            print(f"{r['case']:<18}{run:<9}{f['wall']:>8.2f}{f['peak_mb']:>9.0f}  {stages}{rows}")
+        for note in r["targets"]:
+            print(f"{'':<18}target   {note}")
+        if "speedup_vs_naive" in r:
+            print(f"{'':<18}ratios   {r['speedup_vs_naive']}× faster than naive, "
+                  f"{r['ratio_to_floor']}× the floor")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
