@@ -54,7 +54,7 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
                 with_header=False,
             ),
         ],
-        names=list_names(lang, len(alternatives_rows)),
+        names=list_names(lang, len(alternatives_rows) - 1),
         language=lang,
     )
     return content
@@ -62,7 +62,7 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
 
 def list_names(language: str, alternative_count: int) -> dict[str, str]:
     title = layout.LISTS.title(language)
-    last = max(alternative_count, 1)
+    last = alternative_count + 1
     return {
         layout.NAME_ACTIONS: f"'{title}'!$A$1:$A${len(layout.ACTIONS)}",
         layout.NAME_ACCEPT: f"'{title}'!$B$1:$B$2",
@@ -136,8 +136,12 @@ def proposal_totals(residuals: tuple[Residual, ...]) -> str:
 
 
 def _alternatives(selection: Selection) -> tuple[list[str], dict[str, tuple[int, int]]]:
-    """Flatten each flagged customer's active subscriptions into one column: offset and count."""
-    rows: list[str] = []
+    """Flatten each flagged customer's active subscriptions into one column: offset and count.
+
+    The column starts with a blank: a customer with no active subscription points there
+    (OFFSET cannot give an empty range), so the dropdown offers nothing, not a neighbour's.
+    """
+    rows: list[str] = [""]
     offsets: dict[str, tuple[int, int]] = {}
     for customer in sorted(selection.alternatives):
         subs = selection.alternatives[customer]
@@ -191,7 +195,7 @@ def _lists_rows(actions: list[str], accept: list[str], alternatives: list[str]
         [
             actions[i] if i < len(actions) else None,
             accept[i] if i < len(accept) else None,
-            alternatives[i] if i < len(alternatives) else None,
+            (alternatives[i] or None) if i < len(alternatives) else None,
         ]
         for i in range(height)
     ]

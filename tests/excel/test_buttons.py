@@ -40,7 +40,7 @@ def test_extract_fills_the_sheets_in_bulk_and_hands_back_the_status_bar(book):
         ("S1", "REBILL", "REBILL"), ("S2", "TRANSFER", "TRANSFER"),
         ("S4", "WRITE_OFF", "WRITE_OFF"), ("S5", "KEEP", "KEEP")]
     assert residual_rows(book)[1][2] == "=Dupont"  # a name, written as text
-    assert book.names["RLQ_ALTS"].refers_to == "='Lists'!$C$1:$C$2"
+    assert book.names["RLQ_ALTS"].refers_to == "='Lists'!$C$1:$C$3"
     app = book.app
     assert app.status_bar is False and "Reliquat: Reading the source…" in app.status_history
     assert (app.screen_updating, app.calculation) == (True, "automatic")

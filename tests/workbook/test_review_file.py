@@ -43,7 +43,7 @@ def test_dropdowns_take_their_lists_from_defined_names(review):
     }
     names = {n: book.defined_names[n].attr_text for n in ("RLQ_ACTIONS", "RLQ_ACCEPT", "RLQ_ALTS")}
     assert names == {"RLQ_ACTIONS": "'Lists'!$A$1:$A$4", "RLQ_ACCEPT": "'Lists'!$B$1:$B$2",
-                     "RLQ_ALTS": "'Lists'!$C$1:$C$2"}
+                     "RLQ_ALTS": "'Lists'!$C$1:$C$3"}
 
 
 def test_the_excluded_sheet_lists_each_small_item_kept_out_with_its_reason(review):
