@@ -52,6 +52,7 @@ def _write_sheet(book: Workbook, content: SheetContent) -> None:
     last_col = layout.column_letter(len(sheet.columns) - 1)
     if content.with_header:
         ws.freeze_panes = "A2"
+        ws.row_dimensions[1].height = 32  # two lines of header, wrapped
         if sheet.filtered:
             ws.auto_filter.ref = f"A1:{last_col}{max(last_row, 1)}"
         _add_validations(ws, content, max(last_row, content.reserved_rows + 1))
