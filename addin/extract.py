@@ -74,10 +74,11 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
     register = register_path(request.register, request.config, request.out)
     with stages.stage("fetch", "Reading the source"):
         committed = Register(register).committed()
-        ledger, items_in_source = read_for_rules(request.source, request.config, rules,
-                                                 committed)
+        ledger, balances, items_in_source = read_for_rules(request.source, request.config,
+                                                           rules, committed)
     with stages.stage("rules", "Applying the rules"):
-        selection = replace(select(ledger, rules, committed), items_read=items_in_source)
+        selection = replace(select(ledger, rules, committed, balances),
+                            items_read=items_in_source)
     now = request.now or dt.datetime.now().replace(microsecond=0)
     extraction_id = f"X{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     info = ExtractInfo(

@@ -148,7 +148,7 @@ def measure_floor(source: str, work: Path) -> dict:
     start = time.perf_counter()
     engine = create_engine(f"sqlite:///{source}")
     with stages.stage("fetch", "selection query"), engine.connect() as conn:
-        ledger, _ = read_selection_source(conn, Config(), rules_for(Config(), THRESHOLD,
+        ledger, _, _ = read_selection_source(conn, Config(), rules_for(Config(), THRESHOLD,
                                                                       AS_OF), [], "floor")
     with stages.stage("write", "xlsxwriter constant memory"):
         book = xlsxwriter.Workbook(str(work / "floor.xlsx"), {"constant_memory": True})

@@ -89,10 +89,18 @@ def propose(
     return Action.KEEP, None, f"terminated, no active subscription, > {rules.write_off_limit}"
 
 
+Balances = Mapping[tuple[CustomerId, Currency], tuple[Decimal, Decimal]]
+
+
 def select(
-    ledger: Ledger, rules: Rules, committed: Mapping[ItemId, BatchId] | None = None
+    ledger: Ledger, rules: Rules, committed: Mapping[ItemId, BatchId] | None = None,
+    balances: Balances | None = None,
 ) -> Selection:
-    """Apply the rules to a ledger: flagged residuals with proposals, and the small exclusions."""
+    """Apply the rules to a ledger: flagged residuals with proposals, and the small exclusions.
+
+    ``balances`` (customer, currency) -> (whole, overdue) stands in for the sums over the
+    customers' items when the ledger holds only part of them (a database did the selection).
+    """
     committed = committed or {}
     eligible: dict[_Key, list[OpenItem]] = defaultdict(list)
     kept_out: list[Exclusion] = []
@@ -139,8 +147,10 @@ def select(
                 currency=currency,
                 items=tuple(sorted(items, key=lambda i: (i.due_date, i.item_id))),
                 balance=balance,
-                customer_whole_balance=whole[(subscription.customer_id, currency)],
-                customer_overdue_balance=overdue[(subscription.customer_id, currency)],
+                customer_whole_balance=_balance(balances, whole, subscription.customer_id,
+                                                currency, 0),
+                customer_overdue_balance=_balance(balances, overdue, subscription.customer_id,
+                                                  currency, 1),
                 proposed_action=action,
                 proposed_target=target,
                 alternatives=customer_alts,
@@ -158,3 +168,10 @@ def select(
         alternatives={c: a for c, a in alternatives.items() if c in flagged_customers},
         items_read=items_read,
     )
+
+
+def _balance(given: Balances | None, summed: Mapping[tuple[CustomerId, Currency], Decimal],
+             customer: CustomerId, currency: Currency, which: int) -> Decimal:
+    if given is None:
+        return summed.get((customer, currency), ZERO)
+    return given.get((customer, currency), (ZERO, ZERO))[which]

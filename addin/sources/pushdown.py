@@ -5,8 +5,8 @@ integer cents and keeps those at or below the threshold. What comes back is then
 the part of the ledger on which the domain's ``select`` gives the same answer as on the
 whole ledger:
 
-- every item and subscription of each customer with a flagged subscription (their whole
-  and overdue balances, their alternatives, their other subscriptions, complete);
+- the eligible items of each flagged subscription, every subscription of its customer (the
+  alternatives), and the customer's whole and overdue balances, summed in the database;
 - every eligible item of a subscription that nets to zero;
 - every small item a rule keeps out (|amount| <= threshold), with its subscription;
 - the items of the register still open in the source, and their subscriptions' items,
@@ -18,6 +18,7 @@ Only SELECTs run; every value is a bound parameter.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Connection,
     Subquery,
     and_,
+    case,
     cast,
     func,
     not_,
@@ -36,6 +38,7 @@ from sqlalchemy import (
 
 from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
+from addin.domain.rules import Balances
 from addin.sources.build import build_ledger
 from addin.sources.entities import entity_query
 from addin.sources.table import RawTable
@@ -77,8 +80,9 @@ def eligible(items: Subquery, rules: Rules) -> ColumnElement:
 
 def read_selection_source(conn: Connection, config: Config, rules: Rules,
                           committed: Iterable[ItemId], label: str
-                          ) -> tuple[Ledger, PushdownStats]:
-    """The reduced ledger for ``rules``; ``select`` on it equals ``select`` on the whole."""
+                          ) -> tuple[Ledger, Balances, PushdownStats]:
+    """The reduced ledger for ``rules``, and the flagged customers' balances computed in
+    the database: ``select`` on these equals ``select`` on the whole ledger."""
     items = entity_query(conn, "open_items", config).subquery("oi")
     subs = entity_query(conn, "subscriptions", config).subquery("sb")
     threshold = int(rules.threshold * 100)
@@ -104,10 +108,8 @@ def read_selection_source(conn: Connection, config: Config, rules: Rules,
     rows = {str(r.item_id): r for r in committed_open}
     rows.update((str(r.item_id), r) for r in touched_items)
     rows.update((str(r.item_id), r) for r in
-                _rows_in(conn, select(items), items.c.customer_id, sorted(customers)))
-    rows.update((str(r.item_id), r) for r in
                 _rows_in(conn, select(items).where(is_eligible), items.c.subscription_id,
-                         sorted(zero_subs)))
+                         sorted(flagged_subs | zero_subs)))
     small_kept_out = select(items).where(
         func.abs(cents(items.c.open_amount)) <= threshold, cents(items.c.open_amount) != 0,
         not_(is_eligible))
@@ -126,7 +128,23 @@ def read_selection_source(conn: Connection, config: Config, rules: Rules,
                  first_line=None),
         _canonical(config), label)
     stats = PushdownStats(total, len(rows), len(unique_subs), len(candidates))
-    return ledger, stats
+    return ledger, _balances(conn, items, rules, sorted(customers)), stats
+
+
+def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequence[str]
+              ) -> Balances:
+    """Each customer's whole and overdue balance per currency, summed in the database."""
+    amount = cents(items.c.open_amount)
+    query = (select(items.c.customer_id, items.c.currency, func.sum(amount).label("whole"),
+                    func.sum(case((items.c.due_date < rules.as_of, amount), else_=0))
+                    .label("overdue"))
+             .group_by(items.c.customer_id, items.c.currency))
+    found: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    for chunk in _chunks(customers):
+        for row in conn.execute(query.where(items.c.customer_id.in_(chunk))):
+            found[(str(row.customer_id), str(row.currency))] = (
+                Decimal(int(row.whole)).scaleb(-2), Decimal(int(row.overdue)).scaleb(-2))
+    return found
 
 
 def read_items(conn: Connection, config: Config, item_ids: Sequence[ItemId],
