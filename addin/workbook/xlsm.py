@@ -10,7 +10,7 @@ from pathlib import Path
 
 from addin.workbook import layout
 from addin.workbook.content import WorkbookContent
-from addin.workbook.openpyxl_writer import write_workbook
+from addin.workbook.xlsxwriter_writer import write_workbook
 from addin.workbook.package import make_macro_enabled
 from addin.workbook.vba_project import WORKBOOK_CODE_NAME, build_vba_project
 
