@@ -1,108 +1,180 @@
-"""Read a ledger from wherever the ERP put it: a folder of CSV or xlsx files, one workbook,
-or a database. ``read_ledger`` is the one entry point."""
+"""Read a ledger from wherever the ERP put it. ``read_ledger`` is the one entry point.
+
+A source is one of: a folder holding ``open_items`` and ``subscriptions`` as .csv or .xlsx; a
+workbook with sheets of those names; a SQLAlchemy URL or a SQLite file whose database has those
+tables or views (or the ``[tables]`` / ``[sql]`` of the config). Nothing is ever written.
+Each reader is imported when a source needs it: pandas and SQLAlchemy load slowly.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
 from addin.domain.problems import Problem, SourceError, Where
+from addin.domain.rules import Balances
 from addin.locations import is_url, redact
 from addin.sources.build import build_ledger
-from addin.sources.csv_source import read_csv_table
-from addin.sources.pushdown import read_items, read_selection_source
-from addin.sources.sql_source import connect, read_entity
-from addin.sources.table import RawTable
-from addin.sources.xlsx_source import read_sheet_table
+from addin.sources.table import ENTITIES, RawColumns
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-ENTITIES = ("open_items", "subscriptions")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+__all__ = ["read_for_commit", "read_for_rules", "read_ledger"]
 
 
 def read_ledger(source: str | Path, config: Config) -> Ledger:
+    """The open items and subscriptions of ``source``, or a SourceError naming every problem."""
     text = str(source)
-    if is_url(text):
-        return _from_database(text, config)
-    path = Path(text)
-    if not path.exists():
-        raise SourceError([Problem(Where(text), "source not found")])
-    if path.is_dir():
-        items, subs = (_from_folder(path, entity) for entity in ENTITIES)
-    elif path.suffix.lower() in SQLITE_SUFFIXES:
-        return _from_database(f"sqlite:///{path.resolve()}", config)
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        items, subs = (read_sheet_table(path, entity) for entity in ENTITIES)
-    else:
-        raise SourceError([Problem(Where(text), "not a folder, .xlsx, SQLite file or database "
-                                                "URL")])
-    return build_ledger(items, subs, config, str(path))
+    with _paused_gc():
+        database = _database(text)
+        if database is not None:
+            return _from_database(database, config)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            items, subs = _both(lambda entity: _from_folder(path, entity, config))
+        elif path.suffix.lower() in WORKBOOK_SUFFIXES:
+            from addin.sources.xlsx_source import read_sheet_columns
 
-
-def _from_folder(folder: Path, entity: str) -> RawTable:
-    for suffix in (".csv", ".xlsx"):
-        path = folder / f"{entity}{suffix}"
-        if path.is_file():
-            return read_csv_table(path) if suffix == ".csv" else read_sheet_table(path, None)
-    raise SourceError([Problem(Where(str(folder / f"{entity}.csv")),
-                               f"missing file: {entity}.csv (or {entity}.xlsx)")])
-
-
-def _from_database(url: str, config: Config) -> Ledger:
-    engine = connect(url)
-    try:
-        items, subs = (read_entity(engine, entity, config) for entity in ENTITIES)
-    finally:
-        engine.dispose()
-    return build_ledger(items, subs, config, redact(url))
+            items, subs = _both(lambda entity: read_sheet_columns(path, entity, entity, config))
+        else:
+            raise SourceError([Problem(Where(text), _unknown_kind(path))])
+        return build_ledger(items, subs, config, str(path))
 
 
 def read_for_rules(source: str | Path, config: Config, rules: Rules,
-                   committed: Iterable[ItemId]) -> tuple[Ledger, int]:
-    """The part of the ledger the rules need, and how many items the source holds.
+                   committed: Iterable[ItemId]) -> tuple[Ledger, Balances | None, int]:
+    """The part of the ledger the rules need, the customers' balances when the ledger holds
+    only part of their items, and how many items the source holds.
 
     A database does the selection itself (see pushdown); a file is read whole.
     """
-    url = _database_url(str(source))
-    if url is None:
+    database = _database(str(source))
+    if database is None:
         ledger = read_ledger(source, config)
-        return ledger, len(ledger.items)
-    engine = connect(url)
-    try:
-        with engine.connect() as conn:
-            ledger, stats = read_selection_source(conn, config, rules, committed, redact(url))
-    except SQLAlchemyError as exc:
-        raise SourceError([Problem(Where(redact(url)), f"cannot read the source: "
-                                                       f"{str(exc).splitlines()[0]}")]) from exc
-    finally:
-        engine.dispose()
-    return ledger, stats.items_in_source
+        return ledger, None, len(ledger.items)
+    from addin.sources.pushdown import read_selection_source
+
+    with _paused_gc(), _connection(database) as (connection, label):
+        ledger, balances, stats = read_selection_source(connection, config, rules, committed,
+                                                        label)
+    return ledger, balances, stats.items_in_source
 
 
 def read_for_commit(source: str | Path, config: Config, item_ids: Sequence[ItemId],
                     subscription_ids: Sequence[str]) -> Ledger:
     """The committed items as the source shows them now, and the subscriptions involved."""
-    url = _database_url(str(source))
-    if url is None:
+    database = _database(str(source))
+    if database is None:
         return read_ledger(source, config)
-    engine = connect(url)
+    from addin.sources.pushdown import read_items
+
+    with _paused_gc(), _connection(database) as (connection, label):
+        return read_items(connection, config, item_ids, subscription_ids, label)
+
+
+def _database(source: str) -> str | Path | None:
+    """A URL, or the path of a SQLite file; None for a folder or a workbook.
+    A missing path is reported here, before anything else is tried."""
+    if is_url(source):
+        return source
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise SourceError([Problem(Where(source), "source not found")])
+    if path.is_file() and (path.suffix.lower() in SQLITE_SUFFIXES or _is_sqlite(path)):
+        return path
+    return None
+
+
+def _both(read: Callable[[str], RawColumns]) -> tuple[RawColumns, RawColumns]:
+    """Both entities read, and a missing file, sheet or column of either reported together."""
+    found: list[RawColumns] = []
+    problems: list[Problem] = []
+    for entity in ENTITIES:
+        try:
+            found.append(read(entity))
+        except SourceError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise SourceError(problems)
+    return found[0], found[1]
+
+
+def _from_folder(folder: Path, entity: str, config: Config) -> RawColumns:
+    files = {p.name.casefold(): p for p in folder.iterdir() if p.is_file()}
+    csv_file, xlsx_file = files.get(f"{entity}.csv"), files.get(f"{entity}.xlsx")
+    if csv_file and xlsx_file:
+        raise SourceError([Problem(Where(str(folder)), f"both {csv_file.name} and "
+                                                       f"{xlsx_file.name}: keep only one")])
+    if csv_file:
+        from addin.sources.csv_source import read_csv_columns
+
+        return read_csv_columns(csv_file, entity, config)
+    if xlsx_file:
+        from addin.sources.xlsx_source import read_sheet_columns
+
+        return read_sheet_columns(xlsx_file, None, entity, config)
+    raise SourceError([Problem(Where(str(folder / f"{entity}.csv")),
+                               f"missing file: {entity}.csv (or {entity}.xlsx)")])
+
+
+def _from_database(source: str | Path, config: Config) -> Ledger:
+    from addin.sources.sql_source import read_entity
+
+    with _connection(source) as (connection, label):
+        items, subs = _both(lambda entity: read_entity(connection, entity, config, label))
+    return build_ledger(items, subs, config, label)
+
+
+@contextmanager
+def _connection(source: str | Path) -> Iterator[tuple[Connection, str]]:
+    """A connection and the source as it may be shown (no password); closed in any case."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from addin.sources.sql_source import connect
+
+    label = redact(source) if isinstance(source, str) else str(source)
+    engine = connect(source)
     try:
-        with engine.connect() as conn:
-            return read_items(conn, config, item_ids, subscription_ids, redact(url))
+        with engine.connect() as connection:
+            yield connection, label
     except SQLAlchemyError as exc:
-        raise SourceError([Problem(Where(redact(url)), f"cannot read the source: "
-                                                       f"{str(exc).splitlines()[0]}")]) from exc
+        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise SourceError([Problem(Where(label), f"cannot read the source: {message}")]
+                          ) from exc
     finally:
         engine.dispose()
 
 
-def _database_url(source: str) -> str | None:
-    if is_url(source):
-        return source
-    path = Path(source)
-    if path.suffix.lower() in SQLITE_SUFFIXES and path.is_file():
-        return f"sqlite:///{path.resolve()}"
-    return None
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+
+
+def _unknown_kind(path: Path) -> str:
+    if path.suffix.lower() == ".csv":
+        return ("give the folder that holds open_items.csv and subscriptions.csv, "
+                "not one of the files")
+    return "not a folder, a workbook (.xlsx, .xlsm), a SQLite file or a database URL"
+
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """A million new records set off full garbage collections that find nothing to free and
+    cost a third of the reading time; collection resumes when the ledger is built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

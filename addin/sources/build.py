@@ -1,191 +1,119 @@
-"""From raw tables to open items and subscriptions, every bad cell reported with its place."""
+"""From raw columns to open items and subscriptions, every bad cell reported with its place.
+
+Columns are converted and checked whole; records are built only from a table without a problem,
+so a source either yields a complete ledger or raises a SourceError listing what is wrong.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from decimal import Decimal
-from typing import TypeVar
+import operator
+from collections.abc import Sequence
+from dataclasses import fields
+from itertools import compress
 
-from addin.config import (
-    OPEN_ITEM_COLUMNS,
-    OPEN_ITEM_OPTIONAL,
-    SUBSCRIPTION_COLUMNS,
-    SUBSCRIPTION_OPTIONAL,
-    Config,
-)
+from addin.config import Config
 from addin.domain.model import Ledger, OpenItem, Status, Subscription
-from addin.domain.money import AmountError, to_money
-from addin.domain.problems import Problem, SourceError, Where
-from addin.sources.table import RawTable, locate_columns
-from addin.sources.values import parse_date, parse_flag, parse_text
+from addin.domain.money import ZERO
+from addin.domain.problems import SourceError
+from addin.sources.columns import Issues, duplicates, located_problems, parsed, texts
+from addin.sources.table import RawColumns, RawTable
+from addin.sources.values import (
+    parse_amount,
+    parse_currency,
+    parse_date,
+    parse_flag,
+    parse_status,
+)
 
-MAX_PROBLEMS = 200
-T = TypeVar("T")
-
-STATUS_WORDS = {
-    "active": Status.ACTIVE, "actif": Status.ACTIVE, "aktiv": Status.ACTIVE,
-    "terminated": Status.TERMINATED, "résilié": Status.TERMINATED,
-    "resilie": Status.TERMINATED, "gekündigt": Status.TERMINATED,
-    "gekuendigt": Status.TERMINATED, "inactive": Status.TERMINATED,
-}
-
-
-class _Row:
-    """One row's cells by canonical name; a bad cell adds a problem and yields a placeholder."""
-
-    def __init__(self, table: RawTable, index: int, cells: object, positions: dict[str, int],
-                 headers: dict[str, str], problems: list[Problem]) -> None:
-        self.table, self.index, self.cells = table, index, cells
-        self.positions, self.headers, self.problems = positions, headers, problems
-        self.ok = True
-
-    def where(self, canonical: str = "") -> Where:
-        return Where(self.table.label, self.table.line(self.index),
-                     self.headers.get(canonical, canonical) if canonical else "")
-
-    def fail(self, canonical: str, message: str) -> None:
-        self.ok = False
-        self.problems.append(Problem(self.where(canonical), message))
-
-    def raw(self, canonical: str) -> object:
-        position = self.positions.get(canonical)
-        if position is None:
-            return None
-        cells = self.cells
-        return cells[position] if position < len(cells) else None  # type: ignore[arg-type,index]
-
-    def text(self, canonical: str, required: bool = True) -> str:
-        value = parse_text(self.raw(canonical))
-        if required and not value:
-            self.fail(canonical, "empty")
-        return value
-
-    def parsed(self, canonical: str, parse: Callable[[object], T], default: T,
-               required: bool = True) -> T:
-        value = self.raw(canonical)
-        if value is None or value == "":
-            if required:
-                self.fail(canonical, "empty")
-            return default
-        try:
-            return parse(value)
-        except (ValueError, AmountError) as exc:
-            self.fail(canonical, str(exc))
-            return default
+Columns = dict[str, Sequence[object]]
 
 
-def _headers(table: RawTable, positions: dict[str, int]) -> dict[str, str]:
-    return {c: table.header[p].strip().lstrip("\ufeff") for c, p in positions.items()}
-
-
-def _check_limit(problems: list[Problem]) -> None:
-    if len(problems) >= MAX_PROBLEMS:
-        raise SourceError(problems)
-
-
-def build_subscriptions(table: RawTable, config: Config,
-                        problems: list[Problem]) -> dict[str, Subscription]:
-    positions = locate_columns(table, "subscriptions", SUBSCRIPTION_COLUMNS,
-                               SUBSCRIPTION_OPTIONAL, config)
-    headers = _headers(table, positions)
-    subscriptions: dict[str, Subscription] = {}
-    lines: dict[str, Where] = {}
-    dates = _DateCache()
-    for index, cells in enumerate(table.rows):
-        row = _Row(table, index, cells, positions, headers, problems)
-        sub_id = row.text("subscription_id")
-        customer = row.text("customer_id")
-        status = row.parsed("status", _status, Status.TERMINATED)
-        end = row.parsed("end_date", dates, None, required=False)
-        next_bill = row.parsed("next_bill_date", dates, None, required=False)
-        label = row.text("label", required=False)
-        if sub_id in lines:
-            row.fail("subscription_id", f"duplicate subscription {sub_id!r} "
-                                        f"(first at {_place(lines[sub_id])})")
-        if row.ok:
-            lines[sub_id] = row.where()
-            subscriptions[sub_id] = Subscription(sub_id, customer, status, end, next_bill, label)
-        _check_limit(problems)
-    return subscriptions
-
-
-def build_items(table: RawTable, config: Config, subscriptions: dict[str, Subscription],
-                problems: list[Problem]) -> tuple[OpenItem, ...]:
-    positions = locate_columns(table, "open_items", OPEN_ITEM_COLUMNS, OPEN_ITEM_OPTIONAL,
-                               config)
-    headers = _headers(table, positions)
-    items: list[OpenItem] = []
-    lines: dict[str, Where] = {}
-    dates = _DateCache()
-    zero = Decimal("0.00")
-    for index, cells in enumerate(table.rows):
-        row = _Row(table, index, cells, positions, headers, problems)
-        item_id = row.text("item_id")
-        customer = row.text("customer_id")
-        sub_id = row.text("subscription_id")
-        item = OpenItem(
-            item_id=item_id,
-            customer_id=customer,
-            customer_name=row.text("customer_name", required=False),
-            subscription_id=sub_id,
-            document_no=row.text("document_no"),
-            document_date=row.parsed("document_date", dates, dt.date.min),
-            due_date=row.parsed("due_date", dates, dt.date.min),
-            original_amount=row.parsed("original_amount", to_money, zero),
-            open_amount=row.parsed("open_amount", to_money, zero),
-            currency=row.text("currency").upper(),
-            dunning_block=row.parsed("dunning_block", parse_flag, False, required=False),
-            dispute=row.parsed("dispute", parse_flag, False, required=False),
-        )
-        if item_id in lines:
-            row.fail("item_id", f"duplicate item {item_id!r} (first at {_place(lines[item_id])})")
-        if sub_id and sub_id not in subscriptions:
-            row.fail("subscription_id", f"unknown subscription {sub_id!r}")
-        elif sub_id and customer and subscriptions[sub_id].customer_id != customer:
-            row.fail("customer_id", f"customer {customer!r} but subscription {sub_id!r} "
-                                    f"belongs to {subscriptions[sub_id].customer_id!r}")
-        if row.ok:
-            lines[item_id] = row.where()
-            items.append(item)
-        _check_limit(problems)
-    return tuple(items)
-
-
-def build_ledger(items: RawTable, subscriptions: RawTable, config: Config,
-                 description: str) -> Ledger:
-    problems: list[Problem] = []
-    subs = build_subscriptions(subscriptions, config, problems)
-    built = build_items(items, config, subs, problems)
+def build_ledger(items: RawColumns | RawTable, subscriptions: RawColumns | RawTable,
+                 config: Config, description: str) -> Ledger:
+    """The ledger, or a SourceError listing every bad cell. Rows of a ``RawTable`` are found
+    by the config's headers; a ``RawColumns`` was already."""
+    if isinstance(items, RawTable):
+        items = items.columns("open_items", config)
+    if isinstance(subscriptions, RawTable):
+        subscriptions = subscriptions.columns("subscriptions", config)
+    sub_issues = Issues(subscriptions, "subscription")
+    item_issues = Issues(items, "item")
+    subs = _subscription_columns(subscriptions, sub_issues)
+    owners = _owners(subs)
+    item_columns = _item_columns(items, owners, item_issues)
+    problems = located_problems(sub_issues, item_issues)
     if problems:
         raise SourceError(problems)
-    return Ledger(built, subs, description)
+    built_items = tuple(map(OpenItem, *_in_field_order(OpenItem, item_columns)))
+    built_subs = map(Subscription, *_in_field_order(Subscription, subs))
+    return Ledger(built_items, dict(zip(sub_issues.ids, built_subs, strict=True)), description)
 
 
-def _status(value: object) -> Status:
-    text = parse_text(value).casefold()
-    if text not in STATUS_WORDS:
-        raise ValueError(f"unknown status {parse_text(value)!r} (expected active or terminated)")
-    return STATUS_WORDS[text]
+def _subscription_columns(raw: RawColumns, issues: Issues) -> Columns:
+    no_date: dt.date | None = None
+    issues.ids = texts(raw, "subscription_id", issues)
+    columns: Columns = {"subscription_id": issues.ids}
+    columns["customer_id"] = texts(raw, "customer_id", issues)
+    columns["status"] = parsed(raw, "status", parse_status, issues, Status.TERMINATED)
+    for canonical in ("end_date", "next_bill_date"):
+        columns[canonical] = parsed(raw, canonical, parse_date, issues, no_date,
+                                    required=False)
+    columns["label"] = texts(raw, "label", issues, required=False)
+    _note_duplicates("subscription_id", "subscription", issues)
+    return columns
 
 
-class _DateCache:
-    """Ledgers repeat the same few hundred dates: parse each text once."""
-
-    def __init__(self) -> None:
-        self.seen: dict[object, dt.date] = {}
-
-    def __call__(self, value: object) -> dt.date:
-        try:
-            return self.seen[value]
-        except (KeyError, TypeError):
-            parsed = parse_date(value)
-            try:
-                self.seen[value] = parsed
-            except TypeError:
-                pass
-            return parsed
+def _owners(subs: Columns) -> dict[object, object]:
+    """Subscription -> its customer, as on the subscription's first row."""
+    ids, customers = subs["subscription_id"], subs["customer_id"]
+    owners = dict(zip(reversed(ids), reversed(customers), strict=True))
+    owners.pop("", None)
+    return owners
 
 
-def _place(where: Where) -> str:
-    return f"line {where.line}" if where.line is not None else where.file
+def _item_columns(raw: RawColumns, owners: dict[object, object], issues: Issues) -> Columns:
+    issues.ids = texts(raw, "item_id", issues)
+    columns: Columns = {"item_id": issues.ids}
+    for canonical in ("customer_id", "subscription_id", "document_no"):
+        columns[canonical] = texts(raw, canonical, issues)
+    columns["customer_name"] = texts(raw, "customer_name", issues, required=False)
+    for canonical in ("document_date", "due_date"):
+        columns[canonical] = parsed(raw, canonical, parse_date, issues, dt.date.min)
+    for canonical in ("original_amount", "open_amount"):
+        columns[canonical] = parsed(raw, canonical, parse_amount, issues, ZERO)
+    columns["currency"] = parsed(raw, "currency", parse_currency, issues, "")
+    for canonical in ("dunning_block", "dispute"):
+        columns[canonical] = parsed(raw, canonical, parse_flag, issues, False, required=False)
+    _note_duplicates("item_id", "item", issues)
+    _note_foreign_subscriptions(columns, owners, issues)
+    return columns
+
+
+def _note_duplicates(canonical: str, noun: str, issues: Issues) -> None:
+    ids = issues.ids
+    repeated = duplicates(ids)
+    first = dict(repeated)
+    issues.note([row for row, _ in repeated], canonical,
+                lambda row: f"duplicate {noun} {ids[row]!r} (first at {issues.place(first[row])})")
+
+
+def _note_foreign_subscriptions(columns: Columns, owners: dict[object, object],
+                                issues: Issues) -> None:
+    """An item's subscription must exist and belong to the item's customer."""
+    subscriptions, customers = columns["subscription_id"], columns["customer_id"]
+    differ = list(map(operator.ne, map(owners.get, subscriptions), customers))
+    if True not in differ:
+        return
+    rows = [row for row in compress(range(len(differ)), differ)
+            if subscriptions[row] and customers[row]]  # an empty id is reported as empty
+    issues.note([row for row in rows if subscriptions[row] not in owners], "subscription_id",
+                lambda row: f"unknown subscription {subscriptions[row]!r}")
+    issues.note([row for row in rows if subscriptions[row] in owners], "customer_id",
+                lambda row: f"customer {customers[row]!r} but subscription "
+                            f"{subscriptions[row]!r} belongs to {owners[subscriptions[row]]!r}")
+
+
+def _in_field_order(record: type, columns: Columns) -> list[Sequence[object]]:
+    return [columns[f.name] for f in fields(record)]
+

@@ -1,9 +1,14 @@
-"""Cell-level parsing shared by every source: dates, flags, texts."""
+"""Cell-level parsing shared by every source: dates, flags, texts, amounts, statuses."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from decimal import Decimal
+
+from addin.domain.model import Status
+from addin.domain.money import AmountError, to_money
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
 _SWISS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
@@ -60,3 +65,46 @@ def parse_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def parse_amount(value: object) -> Decimal:
+    """An amount in cents from any reader: text, Decimal or int exactly; a float as Excel shows it.
+
+    A float is read through 15 significant digits, what Excel displays, so 0.1 + 0.2 counts as
+    0.30 while a cell holding 100.505 is refused like the text '100.505'.
+    """
+    if isinstance(value, str):
+        return to_money(value)
+    if isinstance(value, float):
+        return to_money(f"{value:.15g}")
+    if isinstance(value, Decimal):
+        return to_money(format(value, "f"))  # a NUMERIC(12, 4) 0.5050 is refused, not rounded
+    if isinstance(value, int) and not isinstance(value, bool):
+        return to_money(value)
+    raise AmountError(f"not an amount: {value!r}")
+
+
+_STATUS_WORDS = {
+    "active": Status.ACTIVE, "actif": Status.ACTIVE, "aktiv": Status.ACTIVE,
+    "terminated": Status.TERMINATED, "résilié": Status.TERMINATED,
+    "résiliée": Status.TERMINATED, "resilie": Status.TERMINATED,
+    "gekündigt": Status.TERMINATED, "gekuendigt": Status.TERMINATED,
+}
+
+
+def parse_status(value: object) -> Status:
+    """active | terminated in English, French or German, whatever the case or accent encoding."""
+    text = unicodedata.normalize("NFC", parse_text(value)).casefold()
+    try:
+        return _STATUS_WORDS[text]
+    except KeyError:
+        raise ValueError(f"unknown status {parse_text(value)!r} "
+                         f"(expected active or terminated)") from None
+
+
+def parse_currency(value: object) -> str:
+    """An ISO 4217 code such as CHF or EUR, in capitals."""
+    text = parse_text(value).upper()
+    if len(text) != 3 or not text.isascii() or not text.isalpha():
+        raise ValueError(f"not a currency code (expected three letters such as CHF): {text!r}")
+    return text

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from addin.workbook import layout
 from addin.workbook.content import WorkbookContent
-from addin.workbook.xlsxwriter_writer import write_workbook
 from addin.workbook.package import make_macro_enabled
 from addin.workbook.vba_project import WORKBOOK_CODE_NAME, build_vba_project
+from addin.workbook.xlsxwriter_writer import write_workbook
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 VBA_DIR = PACKAGE_DIR / "vba"
