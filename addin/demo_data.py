@@ -15,9 +15,9 @@ Any other SQLAlchemy URL (PostgreSQL, MariaDB) gets native NUMERIC(12, 2) and DA
 
 Speed: Python draws *runs* of items (the current invoice and the advance instalments issued
 with it are one run) and stages one row per run, the subscription riding on its instalments'
-row; SQLite expands the staged rows into both tables itself. That stages a third of the rows
-``executemany`` would otherwise bind one by one. Staged rows go in chunks and the indexes are
-built after the load, so memory does not grow with the size of the ledger.
+row; SQLite expands the staged rows into both tables itself, so ``executemany`` binds about a
+third of the rows it otherwise would. Rows go in by chunks and in key order, so the indexes
+(built first) only grow at their end: memory stays flat whatever the size of the ledger.
 """
 
 from __future__ import annotations
