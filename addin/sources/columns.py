@@ -1,0 +1,117 @@
+"""Whole-column conversion that notes every bad cell with its place.
+
+A ledger repeats a few hundred dates and some thousands of amounts a million times: each
+distinct value is parsed once, then the column is mapped through a dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
+
+from addin.domain.problems import Problem, Where
+from addin.sources.table import RawColumns
+from addin.sources.values import parse_text
+
+MAX_PROBLEMS = 200
+T = TypeVar("T")
+
+
+class Issues:
+    """The problems of one table, kept with their row so they are shown top to bottom."""
+
+    def __init__(self, raw: RawColumns, noun: str) -> None:
+        self.raw, self.noun = raw, noun
+        self.ids: Sequence[str] = ()  # set once read: names a row where there is no line
+        self.found: list[tuple[int, int, str, str]] = []
+        self.unlisted = 0
+        self._rank = {c: i for i, c in enumerate(raw.headers)}
+
+    def note(self, rows: Sequence[int], canonical: str, message: Callable[[int], str]) -> None:
+        """The same kind of problem on ``rows``; past the cap only counted."""
+        rank = self._rank.get(canonical, len(self._rank))
+        self.found.extend((row, rank, canonical, message(row)) for row in rows[:MAX_PROBLEMS])
+        self.unlisted += max(0, len(rows) - MAX_PROBLEMS)
+
+    def place(self, row: int) -> str:
+        line = self.raw.line_of(row)
+        return f"line {line}" if line is not None else f"row {row + 1}"
+
+    def where(self, row: int, canonical: str) -> Where:
+        line = self.raw.line_of(row)
+        key = self.ids[row] if row < len(self.ids) else ""
+        record = "" if line is not None else (f"{self.noun} {key}" if key else f"row {row + 1}")
+        return Where(self.raw.label, line, self.raw.headers.get(canonical, canonical), record)
+
+    def problems(self) -> list[Problem]:
+        self.found.sort(key=lambda found: found[:2])
+        return [Problem(self.where(row, canonical), message)
+                for row, _, canonical, message in self.found]
+
+
+def located_problems(*tables: Issues) -> list[Problem]:
+    """All tables' problems, capped; what is left out is counted in a last line."""
+    problems = [p for issues in tables for p in issues.problems()]
+    unlisted = sum(issues.unlisted for issues in tables) + max(0, len(problems) - MAX_PROBLEMS)
+    problems = problems[:MAX_PROBLEMS]
+    if unlisted:
+        problems.append(Problem(Where(), f"and {unlisted} more problems not listed"))
+    return problems
+
+
+def texts(raw: RawColumns, canonical: str, issues: Issues, *,
+          required: bool = True) -> list[str]:
+    """A text column, stripped; a whole float from a workbook loses its '.0'."""
+    values = raw.cells.get(canonical)
+    if values is None:
+        return [""] * raw.size
+    only_str = raw.texts or set(map(type, values)) <= {str}
+    out = list(map(str.strip if only_str else parse_text, values))  # type: ignore[arg-type]
+    if required and "" in out:
+        issues.note([i for i, v in enumerate(out) if not v], canonical, lambda _: "empty")
+    return out
+
+
+def parsed(raw: RawColumns, canonical: str, parse: Callable[[object], T], issues: Issues,
+           default: T, *, required: bool = True) -> list[T]:
+    """A column through ``parse``, each distinct value once; a bad cell becomes ``default``."""
+    values: Sequence[object] | None = raw.cells.get(canonical)
+    if values is None:
+        return [default] * raw.size
+    try:
+        distinct = set(values)
+    except TypeError:  # a database may hand over a list or a dict: shown as text
+        values = [v if isinstance(v, Hashable) else repr(v) for v in values]
+        distinct = set(values)
+    known: dict[object, T] = {}
+    bad: dict[object, str] = {}
+    for value in distinct:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                bad[value] = "empty"
+            else:
+                known[value] = default
+            continue
+        try:
+            known[value] = parse(value)
+        except ValueError as exc:  # AmountError is one
+            bad[value] = str(exc)
+    if bad:
+        cells = values
+        rows = [i for i, v in enumerate(cells) if v in bad]
+        issues.note(rows, canonical, lambda row: bad[cells[row]])
+        known.update(dict.fromkeys(bad, default))
+    return list(map(known.__getitem__, values))
+
+
+def duplicates(keys: Sequence[str]) -> list[tuple[int, int]]:
+    """(row, row of its first occurrence) for each repeated non-empty key."""
+    if len(set(keys)) == len(keys):
+        return []
+    first: dict[str, int] = {}
+    repeated = []
+    for row, key in enumerate(keys):
+        seen = first.setdefault(key, row)
+        if seen != row and key:
+            repeated.append((row, seen))
+    return repeated
