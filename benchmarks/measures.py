@@ -127,10 +127,10 @@ def measure_naive(source: str, work: Path) -> dict:
         residuals = flagged.merge(subs, on="subscription_id", how="left")
         behind = eligible.merge(flagged[["subscription_id", "currency"]],
                                 on=["subscription_id", "currency"])
-    with stages.stage("write", "to_excel"):
-        with pd.ExcelWriter(work / "naive.xlsx", engine="openpyxl") as writer:
-            residuals.to_excel(writer, sheet_name="Residuals", index=False)
-            behind.to_excel(writer, sheet_name="Items", index=False)
+    with (stages.stage("write", "to_excel"),
+          pd.ExcelWriter(work / "naive.xlsx", engine="openpyxl") as writer):
+        residuals.to_excel(writer, sheet_name="Residuals", index=False)
+        behind.to_excel(writer, sheet_name="Items", index=False)
     engine.dispose()
     return _figures(stages, time.perf_counter() - start, rows=len(residuals))
 

@@ -35,7 +35,7 @@ def _scratch_database(kind: str) -> Iterator[str]:
 
 @pytest.fixture(params=["postgresql", "mariadb"])
 def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A SQLAlchemy URL to an empty database on a real server (skipped, with the reason, if down)."""
+    """A SQLAlchemy URL to an empty database on a real server (skipped, with why, if down)."""
     yield from _scratch_database(request.param)
 
 

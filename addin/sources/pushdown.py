@@ -18,15 +18,15 @@ Only SELECTs run; every value is a bound parameter.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
-    Numeric,
     ColumnElement,
     Connection,
+    Numeric,
     Subquery,
     and_,
     case,

@@ -7,6 +7,7 @@ never executed (their modules still load), recalculates, answers, and stops soff
 process group whatever happens.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -175,7 +176,8 @@ def answer(doc, request):
 
 
 def main():
-    request = json.load(open(sys.argv[1], encoding="utf-8"))
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        request = json.load(handle)
     profile = tempfile.mkdtemp(prefix="lo-probe-")
     office = start_office(profile, free_port_value := free_port())
     try:
@@ -192,10 +194,8 @@ def main():
         finally:
             doc.close(True)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(office.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         office.wait()
         shutil.rmtree(profile, ignore_errors=True)
 
