@@ -68,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
 def run_case(name: str, kind: str, size: int, args: argparse.Namespace, *,
              references: bool, commit: bool = False) -> dict:
     source = measures.prepare_source(kind, size, args.work)
+    run = args.work / "runs" / name  # emptied by each run: never the source's own folder
     result: dict = {"case": name, "source": str(source)}
-    result["extract"] = in_process(measures.measure_extract, str(source), args.work / name)
+    result["extract"] = in_process(measures.measure_extract, str(source), run)
     if commit:
-        result["commit"] = in_process(measures.measure_commit, args.work / name)
+        result["commit"] = in_process(measures.measure_commit, run)
     if references and not args.no_references:
-        result["naive"] = in_process(measures.measure_naive, str(source), args.work / name)
-        result["floor"] = in_process(measures.measure_floor, str(source), args.work / name)
+        result["naive"] = in_process(measures.measure_naive, str(source), run)
+        result["floor"] = in_process(measures.measure_floor, str(source), run)
         ours = result["extract"]["wall"]
         result["speedup_vs_naive"] = round(result["naive"]["wall"] / ours, 2)
         result["ratio_to_floor"] = round(ours / result["floor"]["wall"], 2)
