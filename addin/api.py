@@ -30,10 +30,18 @@ def extract(source: str | Path, out: Path, *, config: Config | None = None,
             threshold: Decimal | None = None, as_of: dt.date | None = None,
             register: Path | None = None, stages: Stages | None = None,
             user: str = "", now: dt.datetime | None = None) -> ExtractOutcome:
+    """Extract to a review workbook file (.xlsm with the ribbon, or .xlsx)."""
     request = ExtractRequest(
         source=absolute_source(str(source)), out=Path(out), config=config or Config(),
         threshold=threshold, as_of=as_of, register=register, user=user, now=now)
     return _extract(request, stages)
+
+
+def prepare_extract(request: ExtractRequest, stages: Stages | None = None) -> ExtractOutcome:
+    """Everything an extraction computes, writing nothing: Excel writes it into the live book
+    (``request.out`` is the live workbook's path, beside which the register is looked for)."""
+    return _prepare(replace(request, source=absolute_source(request.source)),
+                    stages or Stages())
 
 
 def commit(workbook: Path | ReviewWorkbook, out_dir: Path, *, config: Config | None = None,
@@ -49,17 +57,6 @@ def commit(workbook: Path | ReviewWorkbook, out_dir: Path, *, config: Config | N
         dry_run=dry_run)
     port = FileReview(Path(workbook)) if isinstance(workbook, str | Path) else workbook
     return _commit(port, request, stages)
-
-
-def prepare_extract(source: str | Path, beside: Path, *, config: Config | None = None,
-                    threshold: Decimal | None = None, as_of: dt.date | None = None,
-                    register: Path | None = None, stages: Stages | None = None,
-                    user: str = "", now: dt.datetime | None = None) -> ExtractOutcome:
-    """Everything an extraction computes, writing nothing: Excel writes it into the live book."""
-    request = ExtractRequest(
-        source=absolute_source(str(source)), out=Path(beside), config=config or Config(),
-        threshold=threshold, as_of=as_of, register=register, user=user, now=now)
-    return _prepare(request, stages or Stages())
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from addin import api
 from addin.config import Config, load_config, parse_day, parse_threshold
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
 from addin.excel.live import LiveWorkbook, quiet
+from addin.extract import ExtractRequest
 from addin.progress import Stages
 from addin.sources.values import parse_text
 
@@ -100,11 +101,10 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     threshold = inputs.get("threshold")
     as_of = inputs.get("as_of")
     register = parse_text(inputs.get("register"))
-    outcome = api.prepare_extract(
-        source, Path(live.name), config=config,
+    outcome = api.prepare_extract(ExtractRequest(
+        source=source, out=Path(live.name), config=config,
         threshold=parse_threshold(parse_text(threshold)) if threshold not in (None, "") else None,
-        as_of=_day(as_of),
-        register=Path(register) if register else None, stages=stages)
+        as_of=_day(as_of), register=Path(register) if register else None), stages)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
