@@ -24,7 +24,6 @@ class Reading:
     problems: list[Problem] = field(default_factory=list)
     rows: dict[int, ReviewRow] = field(default_factory=dict)  # line -> row, for stamping
     item_lines: dict[str, int] = field(default_factory=dict)  # item id -> Items line
-    skipped_keep: int = 0
     already_committed: list[tuple[int, str]] = field(default_factory=list)  # line, batch
 
 
@@ -55,8 +54,7 @@ def read_decisions(review: Review, file: str, accept_proposals: bool) -> Reading
         if action is None:
             continue
         if action is Action.KEEP:
-            reading.skipped_keep += 1
-            continue
+            continue  # kept for dunning: nothing to post
         if row.batch:
             reading.already_committed.append((row.line, row.batch))
             continue

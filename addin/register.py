@@ -114,9 +114,3 @@ class Register:
                     "an item of this batch was committed by another batch meanwhile; "
                     "extract again")]) from exc
             yield conn
-
-    def batch_ids(self) -> list[BatchId]:
-        if not self.path.exists():
-            return []
-        with self._connect().connect() as conn:
-            return [row.batch_id for row in conn.execute(select(batches.c.batch_id))]

@@ -58,10 +58,3 @@ def _parse_text(text: str) -> Decimal:
 def format_money(amount: Decimal) -> str:
     """Two decimals, ``.`` as decimal mark, no thousands separator: what imports expect."""
     return f"{amount.quantize(CENT):.2f}"
-
-
-def money_sum(amounts: object) -> Decimal:
-    total = ZERO
-    for amount in amounts:  # type: ignore[attr-defined]
-        total += amount
-    return total

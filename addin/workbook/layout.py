@@ -203,7 +203,6 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("totals", "Totals by proposal", "Totaux par proposition", "Summen nach Vorschlag"),
     ("tool_version", "Reliquat version", "Version de Reliquat", "Reliquat-Version"),
 )
-INPUT_KEYS = ("source", "threshold", "as_of", "config", "language", "out_dir", "register")
 
 ACTIONS = ("REBILL", "TRANSFER", "WRITE_OFF", "KEEP")
 ACCEPT_VALUES = {"en": ("Yes", "No"), "fr": ("Oui", "Non"), "de": ("Ja", "Nein")}
