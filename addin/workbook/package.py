@@ -1,4 +1,4 @@
-"""Turn an .xlsx package into a macro-enabled .xlsm, and describe what a package holds.
+"""Describe what an OOXML package holds: its main part, VBA project and ribbon.
 
 Excel refuses a file whose extension does not match its package, and LibreOffice opens either,
 so ``describe_package`` is how tests and the commit step check that a file is a proper .xlsm.
@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from xml.dom import minidom
 
 MACRO_ENABLED_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 WORKBOOK_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -34,7 +31,6 @@ _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML_TYPE = "application/xml"
 _RIBBON_RELS = (RIBBON_REL, RIBBON_2010_REL)
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -70,28 +66,6 @@ class PackageInfo:
         return found
 
 
-def make_macro_enabled(
-    xlsx_path: str | os.PathLike[str],
-    out_path: str | os.PathLike[str],
-    vba_project: bytes,
-    ribbon_xml: bytes | None,
-) -> None:
-    """Write ``out_path``: the package of ``xlsx_path`` with the macro-enabled main part,
-    ``vba_project`` as its VBA project and, unless None, ``ribbon_xml`` as the ribbon (which
-    replaces any ribbon already there). Same inputs, same bytes; ``out_path`` may be the input."""
-    if ribbon_xml is not None:
-        _check_ribbon(ribbon_xml)
-    with zipfile.ZipFile(xlsx_path) as source:
-        parts = {
-            info.filename: source.read(info) for info in source.infolist() if not info.is_dir()
-        }
-    main = _main_part(parts)
-    _add_vba_project(parts, main, vba_project)
-    if ribbon_xml is not None:
-        _add_ribbon(parts, ribbon_xml)
-    _write_zip(parts, Path(out_path))
-
-
 def describe_package(path: str | os.PathLike[str]) -> PackageInfo:
     with zipfile.ZipFile(path) as archive:
         names = tuple(info.filename for info in archive.infolist() if not info.is_dir())
@@ -113,50 +87,7 @@ def describe_package(path: str | os.PathLike[str]) -> PackageInfo:
     )
 
 
-# --- editing ---------------------------------------------------------------------------------
-
-
-def _add_vba_project(parts: dict[str, bytes], main: str, vba_project: bytes) -> None:
-    # openpyxl's keep_vba save writes the relationship to exactly xl/vbaProject.bin.
-    vba_part = posixpath.join(posixpath.dirname(main), "vbaProject.bin")
-    types = minidom.parseString(parts[_CONTENT_TYPES])
-    _remove_parts(parts, types, _targets(parts, main, (VBA_PROJECT_REL,)))
-    parts[vba_part] = vba_project
-    rels = _rels_name(main)
-    parts[rels] = _with_relationship(parts.get(rels), (VBA_PROJECT_REL,), "vbaProject.bin")
-
-    main_override = _override(types, main)
-    if main_override is None or main_override.getAttribute("ContentType") not in (
-        WORKBOOK_MAIN,
-        MACRO_ENABLED_MAIN,
-    ):
-        raise ValueError(f"{main} is not the main part of an .xlsx workbook")
-    main_override.setAttribute("ContentType", MACRO_ENABLED_MAIN)
-    _set_override(types, vba_part, VBA_PROJECT_TYPE)
-    parts[_CONTENT_TYPES] = types.toxml(encoding="UTF-8")
-
-
-def _add_ribbon(parts: dict[str, bytes], ribbon_xml: bytes) -> None:
-    types = minidom.parseString(parts[_CONTENT_TYPES])
-    old = _targets(parts, "", _RIBBON_RELS)
-    _remove_parts(parts, types, [*old, *map(_rels_name, old)])
-    parts[RIBBON_PART] = ribbon_xml
-    parts[_ROOT_RELS] = _with_relationship(parts.get(_ROOT_RELS), _RIBBON_RELS, RIBBON_PART)
-    resolved = _resolved_content_types(ET.fromstring(types.toxml()), [RIBBON_PART])
-    if resolved.get(RIBBON_PART) != _XML_TYPE:
-        _set_override(types, RIBBON_PART, _XML_TYPE)
-    parts[_CONTENT_TYPES] = types.toxml(encoding="UTF-8")
-
-
-def _remove_parts(parts: dict[str, bytes], types: minidom.Document, names: list[str]) -> None:
-    for name in names:
-        parts.pop(name, None)
-        override = _override(types, name)
-        if override is not None:
-            _root(types).removeChild(override)
-
-
-def _check_ribbon(ribbon_xml: bytes) -> None:
+def check_ribbon(ribbon_xml: bytes) -> None:
     try:
         root = ET.fromstring(ribbon_xml)
     except ET.ParseError as error:
@@ -164,63 +95,6 @@ def _check_ribbon(ribbon_xml: bytes) -> None:
     if root.tag != f"{{{CUSTOMUI_NS}}}customUI":
         # openpyxl keeps the relationship of the 2006 customUI/customUI.xml only.
         raise ValueError(f"the ribbon must be a customUI element of {CUSTOMUI_NS}")
-
-
-def _with_relationship(rels_xml: bytes | None, replaced: tuple[str, ...], target: str) -> bytes:
-    """The relationships part with those of the ``replaced`` types swapped for one to
-    ``target`` (whose type is the first of ``replaced``)."""
-    # minidom rather than ElementTree, which would rename the default namespace to ns0.
-    doc = minidom.parseString(rels_xml or f'<Relationships xmlns="{_REL_NS}"/>')
-    root = _root(doc)
-    for rel in root.getElementsByTagNameNS(_REL_NS, "Relationship"):
-        if rel.getAttribute("Type") in replaced:
-            root.removeChild(rel)
-    ids = {rel.getAttribute("Id") for rel in root.getElementsByTagNameNS(_REL_NS, "Relationship")}
-    new = doc.createElementNS(_REL_NS, "Relationship")
-    new.setAttribute("Id", next(f"rId{n}" for n in range(1, len(ids) + 2) if f"rId{n}" not in ids))
-    new.setAttribute("Type", replaced[0])
-    new.setAttribute("Target", target)
-    root.appendChild(new)
-    return doc.toxml(encoding="UTF-8")
-
-
-def _root(doc: minidom.Document) -> minidom.Element:
-    if doc.documentElement is None:
-        raise ValueError("empty XML part")
-    return doc.documentElement
-
-
-def _override(types: minidom.Document, part: str) -> minidom.Element | None:
-    overrides = types.getElementsByTagNameNS(_CT_NS, "Override")
-    return next((o for o in overrides if o.getAttribute("PartName") == "/" + part), None)
-
-
-def _set_override(types: minidom.Document, part: str, content_type: str) -> None:
-    override = _override(types, part)
-    if override is None:
-        override = types.createElementNS(_CT_NS, "Override")
-        override.setAttribute("PartName", "/" + part)
-        _root(types).appendChild(override)
-    override.setAttribute("ContentType", content_type)
-
-
-def _write_zip(parts: Mapping[str, bytes], out_path: Path) -> None:
-    """Fixed timestamps and attributes, [Content_Types].xml first; written beside the
-    target and renamed over it, so a failure leaves no half-written workbook."""
-    names = [_CONTENT_TYPES, *(n for n in parts if n != _CONTENT_TYPES)]
-    handle, temp_name = tempfile.mkstemp(dir=out_path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
-            for name in names:
-                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 0
-                info.external_attr = 0
-                archive.writestr(info, parts[name])
-        os.replace(temp_name, out_path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from addin.workbook.ooxml_writer import write_package
 from addin.workbook.package import (
     MACRO_ENABLED_MAIN,
     RIBBON_2010_REL,
@@ -26,8 +27,8 @@ from addin.workbook.package import (
     VBA_PROJECT_TYPE,
     WORKBOOK_MAIN,
     describe_package,
-    make_macro_enabled,
 )
+from addin.workbook.render import template_content
 from addin.workbook.vba_project import SHEET_CODE_NAMES, WORKBOOK_CODE_NAME, build_vba_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,23 +45,16 @@ def vba() -> bytes:
 
 @pytest.fixture
 def xlsx(tmp_path: Path) -> Path:
-    """A workbook as our writer makes it: the six sheets with their code names."""
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    book.code_name = WORKBOOK_CODE_NAME
-    for title, code_name in SHEET_CODE_NAMES.items():
-        sheet = book.create_sheet(title)
-        sheet.sheet_properties.codeName = code_name
-        sheet["A1"] = title
+    """The template's six sheets with their code names, without macros."""
     path = tmp_path / "review.xlsx"
-    book.save(path)
+    write_package(template_content(rows=10), path)
     return path
 
 
 @pytest.fixture
 def xlsm(xlsx: Path, vba: bytes) -> Path:
     out = xlsx.with_suffix(".xlsm")
-    make_macro_enabled(xlsx, out, vba, RIBBON_XML)
+    write_package(template_content(rows=10), out, vba_project=vba, ribbon_xml=RIBBON_XML)
     return out
 
 
@@ -101,7 +95,8 @@ def test_macro_enabled_package_has_the_parts_types_and_relationships(
     assert f'PartName="/xl/vbaProject.bin" ContentType="{VBA_PROJECT_TYPE}"' in types
     assert "ns0:" not in types
 
-    edited = {"[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels"}
+    edited = {"[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels",
+              "xl/workbook.xml"}
     with zipfile.ZipFile(xlsx) as before:
         for name in set(before.namelist()) - edited:
             assert read(xlsm, name) == before.read(name), name
@@ -115,31 +110,20 @@ def test_a_plain_xlsx_is_described_as_not_macro_enabled(xlsx: Path) -> None:
     assert len(info.problems()) == 3 and len(info.problems(ribbon=False)) == 2
 
 
-def test_same_inputs_give_the_same_bytes(xlsx: Path, vba: bytes, tmp_path: Path) -> None:
+def test_same_inputs_give_the_same_bytes(vba: bytes, tmp_path: Path) -> None:
     first, second = tmp_path / "a.xlsm", tmp_path / "b.xlsm"
-    make_macro_enabled(xlsx, first, vba, RIBBON_XML)
+    write_package(template_content(), first, vba_project=vba, ribbon_xml=RIBBON_XML)
     time.sleep(1.1)  # a timestamp taken from the clock would now differ
-    make_macro_enabled(xlsx, second, vba, RIBBON_XML)
+    write_package(template_content(), second, vba_project=vba, ribbon_xml=RIBBON_XML)
     assert first.read_bytes() == second.read_bytes()
     with zipfile.ZipFile(first) as archive:
         assert archive.namelist()[0] == "[Content_Types].xml"
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
-def test_rebuilding_in_place_replaces_rather_than_duplicates(xlsm: Path, vba: bytes) -> None:
-    before = describe_package(xlsm)
-    make_macro_enabled(xlsm, xlsm, vba, RIBBON_XML)
-    assert describe_package(xlsm) == before
-    root_rels = relationships(xlsm, "_rels/.rels")
-    assert [t for t, _ in root_rels].count(RIBBON_REL) == 1
-    workbook_rels = relationships(xlsm, "xl/_rels/workbook.xml.rels")
-    assert [t for t, _ in workbook_rels].count(VBA_PROJECT_REL) == 1
-    assert list(xlsm.parent.glob("*.tmp")) == []
-
-
-def test_without_a_ribbon(xlsx: Path, vba: bytes, tmp_path: Path) -> None:
+def test_without_a_ribbon(vba: bytes, tmp_path: Path) -> None:
     out = tmp_path / "plain.xlsm"
-    make_macro_enabled(xlsx, out, vba, None)
+    write_package(template_content(), out, vba_project=vba)
     info = describe_package(out)
     assert info.is_macro_enabled and info.ribbon_part is None
     assert info.problems(ribbon=False) == []
@@ -152,9 +136,10 @@ def test_without_a_ribbon(xlsx: Path, vba: bytes, tmp_path: Path) -> None:
         (b"<customUI", "well-formed"),
     ],
 )
-def test_refused_ribbons(xlsx: Path, vba: bytes, tmp_path: Path, ribbon: bytes, message: str):
+def test_refused_ribbons(vba: bytes, tmp_path: Path, ribbon: bytes, message: str):
     with pytest.raises(ValueError, match=message):
-        make_macro_enabled(xlsx, tmp_path / "out.xlsm", vba, ribbon)
+        write_package(template_content(), tmp_path / "out.xlsm", vba_project=vba,
+                      ribbon_xml=ribbon)
     assert not (tmp_path / "out.xlsm").exists()
 
 
@@ -194,12 +179,10 @@ def test_openpyxl_without_keep_vba_writes_an_xlsx_under_the_xlsm_name(
     ]
 
 
-def test_openpyxl_loses_the_relationship_of_a_2010_ribbon(
-    xlsx: Path, vba: bytes, tmp_path: Path
-) -> None:
+def test_openpyxl_loses_the_relationship_of_a_2010_ribbon(vba: bytes, tmp_path: Path) -> None:
     """Why the ribbon is the 2006 customUI/customUI.xml (TRAPS.md, confirmed here)."""
     plain, ribbon14 = tmp_path / "plain.xlsm", tmp_path / "ribbon14.xlsm"
-    make_macro_enabled(xlsx, plain, vba, None)
+    write_package(template_content(), plain, vba_project=vba)
     with zipfile.ZipFile(plain) as source, zipfile.ZipFile(ribbon14, "w") as target:
         for name in source.namelist():
             data = source.read(name)
@@ -327,7 +310,7 @@ def test_libreoffice_loads_our_vba_modules(xlsm: Path, xlsx: Path, tmp_path: Pat
     long_runs = tmp_path / "long_runs.xlsm"
     modules = [ROOT / "addin" / "vba" / "Ribbon.bas", banner]
     vba = build_vba_project(modules, WORKBOOK_CODE_NAME, [*SHEET_CODE_NAMES.values()])
-    make_macro_enabled(xlsx, long_runs, vba, RIBBON_XML)
+    write_package(template_content(), long_runs, vba_project=vba, ribbon_xml=RIBBON_XML)
 
     seen = libreoffice_inspect(tmp_path, xlsm, again, long_runs)
     ribbon = (ROOT / "addin" / "vba" / "Ribbon.bas").read_bytes().decode("cp1252")
