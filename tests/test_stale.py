@@ -23,10 +23,9 @@ def setup(tmp_path):
 
 def pay(folder, items, subs, item_id, now_open):
     """The ERP's next export: the item paid (gone) or its open amount changed."""
-    from dataclasses import replace
     from decimal import Decimal
 
-    changed = [replace(i, open_amount=Decimal(now_open)) if i.item_id == item_id else i
+    changed = [i._replace(open_amount=Decimal(now_open)) if i.item_id == item_id else i
                for i in items]
     write_csv_ledger(folder, [i for i in changed if i.open_amount != 0], subs)
 

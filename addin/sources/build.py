@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Sequence
-from dataclasses import fields
 from itertools import compress
 
 from addin.config import Config
@@ -45,8 +44,10 @@ def build_ledger(items: RawColumns | RawTable, subscriptions: RawColumns | RawTa
     problems = located_problems(sub_issues, item_issues)
     if problems:
         raise SourceError(problems)
-    built_items = tuple(map(OpenItem, *_in_field_order(OpenItem, item_columns)))
-    built_subs = map(Subscription, *_in_field_order(Subscription, subs))
+    built_items = tuple(map(OpenItem._make,
+                            zip(*_in_field_order(OpenItem, item_columns), strict=True)))
+    built_subs = map(Subscription._make,
+                     zip(*_in_field_order(Subscription, subs), strict=True))
     return Ledger(built_items, dict(zip(sub_issues.ids, built_subs, strict=True)), description)
 
 
@@ -114,6 +115,7 @@ def _note_foreign_subscriptions(columns: Columns, owners: dict[object, object],
                             f"{subscriptions[row]!r} belongs to {owners[subscriptions[row]]!r}")
 
 
-def _in_field_order(record: type, columns: Columns) -> list[Sequence[object]]:
-    return [columns[f.name] for f in fields(record)]
+def _in_field_order(record: type[OpenItem | Subscription], columns: Columns
+                    ) -> list[Sequence[object]]:
+    return [columns[name] for name in record._fields]
 

@@ -133,8 +133,6 @@ def test_terminated_with_two_alternatives_goes_to_the_one_billed_soonest():
 
 
 def test_a_subscription_past_its_end_date_is_not_active_whatever_its_status():
-    ended = active("S1")
-    ended = type(ended)(**{**{f: getattr(ended, f) for f in ended.__slots__},
-                           "end_date": AS_OF - dt.timedelta(days=1)})
+    ended = active("S1")._replace(end_date=AS_OF - dt.timedelta(days=1))
     residual = select(ledger([item("1", "S1", "0.80")], [ended]), rules()).residuals[0]
     assert residual.proposed_action is Action.WRITE_OFF
