@@ -16,6 +16,7 @@ from addin.domain.model import Rules, Selection
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.rules import select
 from addin.locations import redact
+from addin.memory import paused_gc
 from addin.progress import Stages
 from addin.register import Register
 from addin.sources import read_for_rules
@@ -66,6 +67,7 @@ def register_path(explicit: Path | None, config: Config, beside: Path) -> Path:
     return chosen.resolve()
 
 
+@paused_gc()
 def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
     """Everything up to the workbook content, writing nothing: shared by the file and Excel."""
     rules = rules_for(request.config, request.threshold, request.as_of)

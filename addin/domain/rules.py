@@ -53,6 +53,20 @@ def exclusion_reason(
     return None
 
 
+def counts(item: OpenItem, rules: Rules, committed: Mapping[ItemId, BatchId],
+           cutoff: dt.date) -> bool:
+    """``exclusion_reason(item, ...) is None``, without writing the reason: the rules ask it
+    of every item of the ledger. ``cutoff`` is ``eligible_until(rules)``."""
+    return (item.due_date <= cutoff and not item.dunning_block and not item.dispute
+            and (item.open_amount > 0 or rules.include_credits)
+            and item.item_id not in committed)
+
+
+def eligible_until(rules: Rules) -> dt.date:
+    """The last due date overdue enough to count."""
+    return rules.as_of - dt.timedelta(days=rules.min_overdue_days)
+
+
 def active_alternatives(
     subscriptions: Iterable[Subscription], on: dt.date
 ) -> dict[CustomerId, tuple[SubscriptionId, ...]]:
@@ -106,21 +120,20 @@ def select(
     kept_out: list[Exclusion] = []
     whole: dict[tuple[CustomerId, Currency], Decimal] = defaultdict(lambda: ZERO)
     overdue: dict[tuple[CustomerId, Currency], Decimal] = defaultdict(lambda: ZERO)
-    items_read = 0
+    cutoff = eligible_until(rules)
 
     for item in ledger.items:
-        items_read += 1
-        if item.open_amount == 0:
+        amount = item.open_amount
+        if amount == 0:
             continue
         customer_key = (item.customer_id, item.currency)
-        whole[customer_key] += item.open_amount
+        whole[customer_key] += amount
         if item.due_date < rules.as_of:
-            overdue[customer_key] += item.open_amount
-        reason = exclusion_reason(item, rules, committed)
-        if reason is None:
+            overdue[customer_key] += amount
+        if counts(item, rules, committed, cutoff):
             eligible[(item.subscription_id, item.currency)].append(item)
-        elif abs(item.open_amount) <= rules.threshold:
-            kept_out.append(Exclusion(item, reason))
+        elif abs(amount) <= rules.threshold:
+            kept_out.append(Exclusion(item, str(exclusion_reason(item, rules, committed))))
 
     alternatives = active_alternatives(ledger.subscriptions.values(), rules.as_of)
     residuals: list[Residual] = []
@@ -166,7 +179,7 @@ def select(
         residuals=tuple(residuals),
         exclusions=tuple(kept_out),
         alternatives={c: a for c, a in alternatives.items() if c in flagged_customers},
-        items_read=items_read,
+        items_read=len(ledger.items),
     )
 
 

@@ -8,7 +8,6 @@ Each reader is imported when a source needs it: pandas and SQLAlchemy load slowl
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from addin.domain.model import ItemId, Ledger, Rules
 from addin.domain.problems import Problem, SourceError, Where
 from addin.domain.rules import Balances
 from addin.locations import is_url, redact
+from addin.memory import paused_gc
 from addin.sources.build import build_ledger
 from addin.sources.table import ENTITIES, RawColumns
 
@@ -35,7 +35,7 @@ __all__ = ["read_for_commit", "read_for_rules", "read_ledger"]
 def read_ledger(source: str | Path, config: Config) -> Ledger:
     """The open items and subscriptions of ``source``, or a SourceError naming every problem."""
     text = str(source)
-    with _paused_gc():
+    with paused_gc():
         database = _database(text)
         if database is not None:
             return _from_database(database, config)
@@ -64,7 +64,7 @@ def read_for_rules(source: str | Path, config: Config, rules: Rules,
         return ledger, None, len(ledger.items)
     from addin.sources.pushdown import read_selection_source
 
-    with _paused_gc(), _connection(database) as (connection, label):
+    with paused_gc(), _connection(database) as (connection, label):
         ledger, balances, stats = read_selection_source(connection, config, rules, committed,
                                                         label)
     return ledger, balances, stats.items_in_source
@@ -78,7 +78,7 @@ def read_for_commit(source: str | Path, config: Config, item_ids: Sequence[ItemI
         return read_ledger(source, config)
     from addin.sources.pushdown import read_items
 
-    with _paused_gc(), _connection(database) as (connection, label):
+    with paused_gc(), _connection(database) as (connection, label):
         return read_items(connection, config, item_ids, subscription_ids, label)
 
 
@@ -165,16 +165,3 @@ def _unknown_kind(path: Path) -> str:
         return ("give the folder that holds open_items.csv and subscriptions.csv, "
                 "not one of the files")
     return "not a folder, a workbook (.xlsx, .xlsm), a SQLite file or a database URL"
-
-
-@contextmanager
-def _paused_gc() -> Iterator[None]:
-    """A million new records set off full garbage collections that find nothing to free and
-    cost a third of the reading time; collection resumes when the ledger is built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -1,8 +1,11 @@
 import datetime as dt
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from addin.domain.model import Action
-from addin.domain.rules import select
+from addin.domain.rules import counts, eligible_until, exclusion_reason, select
 from tests.builders import AS_OF, active, item, ledger, rules, terminated
 
 
@@ -136,3 +139,18 @@ def test_a_subscription_past_its_end_date_is_not_active_whatever_its_status():
     ended = active("S1")._replace(end_date=AS_OF - dt.timedelta(days=1))
     residual = select(ledger([item("1", "S1", "0.80")], [ended]), rules()).residuals[0]
     assert residual.proposed_action is Action.WRITE_OFF
+
+
+@given(days_overdue=st.integers(-40, 80), cents=st.integers(-900, 900).filter(bool),
+       blocked=st.booleans(), dispute=st.booleans(), committed=st.booleans(),
+       include_credits=st.booleans(), min_days=st.integers(0, 60))
+def test_counts_is_exactly_no_exclusion_reason(days_overdue, cents, blocked, dispute,
+                                               committed, include_credits, min_days):
+    """``select`` asks ``counts`` of every item and writes a reason only for the small ones
+    kept out: both must agree on every item."""
+    one = item("1", "S1", str(Decimal(cents).scaleb(-2)), blocked=blocked, dispute=dispute,
+               due=AS_OF - dt.timedelta(days=days_overdue))
+    settings = rules(include_credits=include_credits, min_overdue_days=min_days)
+    register = {"1": "B1"} if committed else {}
+    assert counts(one, settings, register, eligible_until(settings)) == (
+        exclusion_reason(one, settings, register) is None)
