@@ -8,9 +8,12 @@ written from their exact decimal text, dates as Excel serial numbers.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from itertools import chain, repeat
+from typing import Any
 
 from addin.workbook import layout
 from addin.workbook.content import SheetContent, Value
@@ -18,10 +21,9 @@ from addin.workbook.styles import DATETIME, HEADER_STYLE, style_index
 
 ROWS_PER_CHUNK = 2000
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
-_NEEDS_CARE = re.compile(
-    r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$"
-)
+_NEEDS_CARE = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FIRST, _LAST = operator.itemgetter(0), operator.itemgetter(-1)
 _LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")  # Excel would read _x0041_ as "A"
 
 _HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -35,7 +37,10 @@ _MARGINS = ('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header
 
 def text_element(text: str) -> str:
     """``<t>`` of an inline string: escaped, characters XML cannot hold dropped."""
-    if _NEEDS_CARE.search(text) is None:
+    if not text:
+        return "<t></t>"
+    if (_NEEDS_CARE.search(text) is None and "_x" not in text and not text[0].isspace()
+            and not text[-1].isspace()):
         return f"<t>{text}</t>"
     text = _LOOKS_ESCAPED.sub(r"_x005F_\1", _NOT_XML.sub("", text))
     text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -80,11 +85,10 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False) -> Iterator[s
                          f"<is>{text_element(h)}</is></c>" for i, h in enumerate(content.header))
         yield f'<row r="1" ht="32.25" customHeight="1">{header}</row>'
         first = 2
-    write_row = _row_writer(sheet)
+    columns = [_Column(layout.column_letter(i), c) for i, c in enumerate(sheet.columns)]
     rows = content.rows
     for start in range(0, len(rows), ROWS_PER_CHUNK):
-        block = rows[start:start + ROWS_PER_CHUNK]
-        yield "".join(write_row(first + start + offset, row) for offset, row in enumerate(block))
+        yield rows_xml(columns, rows[start:start + ROWS_PER_CHUNK], first + start)
     yield "</sheetData>"
     if content.with_header and sheet.filtered:
         yield f'<autoFilter ref="{filter_range(content)}"/>'
@@ -126,58 +130,116 @@ def _validations(content: SheetContent) -> str:
     return f'<dataValidations count="{len(items)}">{"".join(items)}</dataValidations>'
 
 
-RowWriter = Callable[[int, list[Value]], str]
+def rows_xml(columns: list[_Column], rows: list[list[Value]], first: int) -> str:
+    """The ``<row>`` elements of ``rows``, the first numbered ``first``.
+
+    Built column by column as a flat sequence of string pieces joined once: a column whose
+    values share one type (most of them) is converted by C-level ``map``s, without a Python
+    call per cell, and a text column is checked whole for characters that need escaping.
+    Mixed columns take the per-cell way.
+    """
+    width = len(columns)
+    if any(len(row) != width for row in rows):
+        raise ValueError(f"a row does not have the sheet's {width} columns")
+    count = len(rows)
+    numbers = list(map(str, range(first, first + count)))
+    parts: list[Iterable[str]] = [repeat('<row r="', count), numbers, repeat('">', count)]
+    for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+        parts += column.pieces(values, numbers)
+    parts.append(repeat("</row>", count))
+    return "".join(chain.from_iterable(zip(*parts, strict=True)))
 
 
-def _row_writer(sheet: layout.Sheet) -> RowWriter:
-    """A function writing one row of ``sheet``: styles are looked up once per column."""
-    columns = [_ColumnStyles(layout.column_letter(i), c) for i, c in enumerate(sheet.columns)]
-
-    def write_row(number: int, values: list[Value]) -> str:
-        n = str(number)
-        cells = []
-        for column, value in zip(columns, values, strict=True):
-            if value is None or value == "":
-                if column.blank:
-                    cells.append(f'<c r="{column.letter}{n}"{column.blank}/>')
-                continue
-            kind = type(value)
-            if kind is str:
-                cells.append(f'<c r="{column.letter}{n}"{column.text} t="inlineStr">'
-                             f"<is>{text_element(value)}</is></c>")  # type: ignore[arg-type]
-            elif kind is Decimal:
-                cells.append(f'<c r="{column.letter}{n}"{column.decimal}><v>{value}</v></c>')
-            elif kind is int or kind is float:
-                cells.append(f'<c r="{column.letter}{n}"{column.number}><v>{value!r}</v></c>')
-            elif kind is dt.datetime:
-                cells.append(f'<c r="{column.letter}{n}"{column.datetime}>'
-                             f"<v>{excel_serial(value)}</v></c>")  # type: ignore[arg-type]
-            elif kind is dt.date:
-                cells.append(f'<c r="{column.letter}{n}"{column.date}>'
-                             f"<v>{excel_serial(value)}</v></c>")  # type: ignore[arg-type]
-            else:
-                cells.append(f'<c r="{column.letter}{n}"{column.text} t="inlineStr">'
-                             f"<is>{text_element(str(value))}</is></c>")
-        return f'<row r="{n}">{"".join(cells)}</row>'
-
-    return write_row
+def _all_plain(texts: tuple[str, ...]) -> bool:
+    """No text needs escaping, keeps edge spaces or looks like an _xHHHH_ escape."""
+    joined = "".join(texts)
+    return (_NEEDS_CARE.search(joined) is None and "_x" not in joined
+            and not any(map(str.isspace, map(_FIRST, texts)))
+            and not any(map(str.isspace, map(_LAST, texts))))
 
 
-class _ColumnStyles:
-    """The ``s`` attribute of each kind of value a column may hold."""
+Texts = Callable[[Iterable[Any]], Iterable[str]]
 
-    __slots__ = ("blank", "date", "datetime", "decimal", "letter", "number", "text")
+
+def _date_serials(days: Iterable[dt.date]) -> Iterable[str]:
+    return map(str, map(operator.sub, map(dt.date.toordinal, days), repeat(_EXCEL_EPOCH)))
+
+
+def _numbers(values: Iterable[object]) -> Iterable[str]:
+    return map(str, values)  # exact for Decimal and int
+
+
+def _floats(values: Iterable[float]) -> Iterable[str]:
+    return map(repr, values)
+
+
+def _datetimes(values: Iterable[dt.datetime]) -> Iterable[str]:
+    return map(excel_serial, values)
+
+
+def _texts(values: Iterable[str]) -> Iterable[str]:
+    return map(text_element, values)
+
+
+def _any_texts(values: Iterable[object]) -> Iterable[str]:
+    return map(text_element, map(str, values))
+
+
+class _Column:
+    """How one column's values become cells: ``<c r="`` letter, row number, then a head,
+    the value's text and a tail that depend on the value's type and the column's style."""
+
+    __slots__ = ("blank", "kinds", "open", "plain")
 
     def __init__(self, letter: str, column: layout.Column) -> None:
         editable = column.editable
         fixed = _FIXED_FORMATS.get(column.kind)
-        self.letter = letter
-        self.text = _attribute(style_index("General", editable))
-        self.blank = self.text if editable else ""
-        self.decimal = _attribute(style_index(fixed or layout.AMOUNT, editable))
-        self.number = _attribute(style_index(fixed or "General", editable))
-        self.date = _attribute(style_index(fixed or layout.DATE, editable))
-        self.datetime = _attribute(style_index(fixed or DATETIME, editable))
+
+        def number(style: int) -> str:
+            return f'"{_attribute(style)}><v>'
+
+        text = f'"{_attribute(style_index("General", editable))} t="inlineStr"><is>'
+        self.open = f'<c r="{letter}'
+        self.blank = f'"{_attribute(style_index("General", True))}/>' if editable else ""
+        self.plain = (text + "<t>", "</t></is></c>")  # texts that need no escaping
+        self.kinds: dict[type, tuple[str, str, Texts]] = {
+            str: (text, "</is></c>", _texts),
+            Decimal: (number(style_index(fixed or layout.AMOUNT, editable)), "</v></c>",
+                      _numbers),
+            int: (number(style_index(fixed or "General", editable)), "</v></c>", _numbers),
+            float: (number(style_index(fixed or "General", editable)), "</v></c>", _floats),
+            dt.date: (number(style_index(fixed or layout.DATE, editable)), "</v></c>",
+                      _date_serials),
+            dt.datetime: (number(style_index(fixed or DATETIME, editable)), "</v></c>",
+                          _datetimes),
+            object: (text, "</is></c>", _any_texts),  # anything else is shown as its text
+        }
+
+    def pieces(self, values: tuple[Value, ...], numbers: list[str]) -> list[Iterable[str]]:
+        """This column's pieces of each row, as parallel sequences."""
+        count = len(values)
+        kinds = set(map(type, values))
+        if len(kinds) != 1 or "" in values:
+            return [list(map(self.cell, numbers, values))]
+        kind = kinds.pop()
+        if kind is type(None):
+            if not self.blank:
+                return []
+            return [repeat(self.open, count), numbers, repeat(self.blank, count)]
+        if kind is str and _all_plain(values):  # type: ignore[arg-type]
+            head, tail = self.plain
+            texts: Iterable[str] = values  # type: ignore[assignment]
+        else:
+            head, tail, convert = self.kinds.get(kind) or self.kinds[object]
+            texts = convert(values)
+        return [repeat(self.open, count), numbers, repeat(head, count), texts,
+                repeat(tail, count)]
+
+    def cell(self, number: str, value: Value) -> str:
+        if value is None or value == "":
+            return f"{self.open}{number}{self.blank}" if self.blank else ""
+        head, tail, convert = self.kinds.get(type(value)) or self.kinds[object]
+        return f"{self.open}{number}{head}{''.join(convert((value,)))}{tail}"
 
 
 _FIXED_FORMATS = {
