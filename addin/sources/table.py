@@ -65,7 +65,8 @@ class RawTable:
         first = self.first_line
         where = Where(self.label, None if first is None else first - 1)
         positions = locate_columns(self.header, entity, config, where)
-        cells = {c: [row[p] for row in self.rows] for c, p in positions.items()}
+        by_column = list(zip(*self.rows, strict=True)) or [()] * len(self.header)
+        cells = {c: by_column[p] for c, p in positions.items()}
         line_of: LineOf = no_line if first is None else (lambda index: first + index)
         return raw_columns(self.label, self.header, positions, cells, line_of)
 

@@ -58,4 +58,5 @@ def test_many_small_in_lists_give_the_same_batch(reference, tmp_path, monkeypatc
     rows, files, ledger = reference
     monkeypatch.setattr(pushdown, "CHUNK", 7)
     monkeypatch.setattr(pushdown, "LARGE_CHUNK", 7)
+    monkeypatch.setattr(pushdown, "ONE_PARAMETER", 7)
     assert run_batch(str(ledger), tmp_path) == (rows, files)
