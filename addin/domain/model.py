@@ -95,8 +95,7 @@ class Rules:
     include_credits: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Exclusion:
+class Exclusion(NamedTuple):
     """A small item a rule kept out, with the reason shown to the accountant."""
 
     item: OpenItem
@@ -111,8 +110,7 @@ class CustomerBalance:
     overdue: dict[Currency, Decimal]
 
 
-@dataclass(frozen=True, slots=True)
-class Residual:
+class Residual(NamedTuple):
     """One flagged subscription (in one currency) and the proposal for it."""
 
     subscription: Subscription
