@@ -127,10 +127,12 @@ def read_selection_source(conn: Connection, config: Config, rules: Rules,
         not_(is_eligible))
     rows.update((str(r.item_id), r) for r in conn.execute(small_kept_out).fetchall())
 
-    needed_subs = sorted({str(r.subscription_id) for r in rows.values()})
-    sub_rows = _rows_in(conn, select(subs), subs.c.customer_id, sorted(customers))
-    sub_rows += _rows_in(conn, select(subs), subs.c.subscription_id, needed_subs)
-    unique_subs = {str(r.subscription_id): r for r in sub_rows}
+    unique_subs = {str(r.subscription_id): r for r in
+                   _rows_in(conn, select(subs), subs.c.customer_id, sorted(customers))}
+    missing_subs = {str(r.subscription_id) for r in rows.values()} - unique_subs.keys()
+    unique_subs.update((str(r.subscription_id), r) for r in
+                       _rows_in(conn, select(subs), subs.c.subscription_id,
+                                sorted(missing_subs)))
 
     item_header = tuple(items.c.keys())
     sub_header = tuple(subs.c.keys())
