@@ -54,6 +54,11 @@ def _sheet(book: Any, key: str) -> Any:
     return book.sheets[titles[key]]
 
 
+# One COM call per block of rows: large enough that the call's cost is spread over many
+# cells, small enough that Excel never has to marshal one array of millions of cells.
+BLOCK_ROWS = 10_000
+
+
 class LiveWorkbook:
     """The review workbook open in Excel."""
 
@@ -99,7 +104,9 @@ class LiveWorkbook:
         for index, column in enumerate(content.sheet.columns):
             sheet.range((first, index + 1), (last, index + 1)).number_format = \
                 _FORMATS[column.kind]
-        sheet.range("A1").value = rows_to_excel(rows)
+        values = rows_to_excel(rows)
+        for start in range(0, len(values), BLOCK_ROWS):
+            sheet.range((start + 1, 1)).value = values[start:start + BLOCK_ROWS]
 
     def write_checks(self, problems: Sequence[Problem],
                      ok_lines: Sequence[int | None] = ()) -> None:

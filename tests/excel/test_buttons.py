@@ -121,3 +121,14 @@ def test_a_failed_commit_puts_the_workbook_back(book, tmp_path, monkeypatch):
     assert {s.name: dict(s.cells) for s in book.sheets} == before
     exports = tmp_path / "exports"
     assert not exports.exists() or list(exports.iterdir()) == []
+
+
+def test_a_large_sheet_goes_to_excel_in_blocks_of_rows(book, monkeypatch):
+    from addin.excel import live
+
+    monkeypatch.setattr(live, "BLOCK_ROWS", 2)
+    buttons.extract(book)
+    assert [(r[0], r[13]) for r in residual_rows(book)] == [
+        ("S1", "REBILL"), ("S2", "TRANSFER"), ("S4", "WRITE_OFF"), ("S5", "KEEP")]
+    items = book.sheets["Items"].used_range.options(ndim=2).value
+    assert len(items) > 5 and items[0][0] == "Subscription"
