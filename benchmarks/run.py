@@ -6,7 +6,8 @@ Each measurement runs in a fresh process; peak memory per stage is the process's
 resident set since the stage began (Linux resets it through /proc/self/clear_refs). Two
 references run on the same data: the naive pipeline an analyst would write (pandas.read_sql
 of the whole tables, the rules in pandas, DataFrame.to_excel) and the floor (the selection
-query alone, its rows written with XlsxWriter's constant-memory mode).
+query alone, its rows written by the faster of XlsxWriter's constant-memory mode and
+Reliquat's own streaming writer).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def print_table(report: dict) -> None:
             f = r[run]
             stages = ", ".join(f"{k} {v['s']:.2f}/{v['mb']:.0f}MB" for k, v in f["stages"].items())
             rows = f" rows {f['rows']}" if "rows" in f else ""
+            rows += f", fastest writer: {f['writer']}" if "writer" in f else ""
             print(f"{r['case']:<18}{run:<9}{f['wall']:>8.2f}{f['peak_mb']:>9.0f}  {stages}{rows}")
         for note in r["targets"]:
             print(f"{'':<18}target   {note}")
