@@ -24,6 +24,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 _NEEDS_CARE = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FIRST, _LAST = operator.itemgetter(0), operator.itemgetter(-1)
+_MARKUP = re.compile(r"[&<>\r]")
 _LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")  # Excel would read _x0041_ as "A"
 
 _HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -150,12 +151,19 @@ def rows_xml(columns: list[_Column], rows: list[list[Value]], first: int) -> str
     return "".join(chain.from_iterable(zip(*parts, strict=True)))
 
 
-def _all_plain(texts: tuple[str, ...]) -> bool:
-    """No text needs escaping, keeps edge spaces or looks like an _xHHHH_ escape."""
+def _escaped_column(texts: tuple[str, ...]) -> list[str] | tuple[str, ...] | None:
+    """The texts of a column escaped for XML in one go, or None when one of them needs more
+    than replacing &, <, > and CR (a character XML cannot hold, an edge space, an _x)."""
     joined = "".join(texts)
-    return (_NEEDS_CARE.search(joined) is None and "_x" not in joined
-            and not any(map(str.isspace, map(_FIRST, texts)))
-            and not any(map(str.isspace, map(_LAST, texts))))
+    if (_NOT_XML.search(joined) is not None or "_x" in joined
+            or any(map(str.isspace, map(_FIRST, texts)))
+            or any(map(str.isspace, map(_LAST, texts)))):
+        return None
+    if _MARKUP.search(joined) is None:
+        return texts
+    # NUL cannot be in any of the texts (checked above): it separates them safely.
+    escaped = "\0".join(texts).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\r", "&#13;").split("\0")
 
 
 Texts = Callable[[Iterable[Any]], Iterable[str]]
@@ -219,21 +227,36 @@ class _Column:
         """This column's pieces of each row, as parallel sequences."""
         count = len(values)
         kinds = set(map(type, values))
-        if len(kinds) != 1 or "" in values:
+        if "" in values:
+            values = tuple(None if v == "" else v for v in values)
+            kinds = set(map(type, values))
+        if len(kinds) == 2 and type(None) in kinds:
+            return [self._with_blanks(values, numbers)]
+        if len(kinds) != 1:
             return [list(map(self.cell, numbers, values))]
         kind = kinds.pop()
         if kind is type(None):
             if not self.blank:
                 return []
             return [repeat(self.open, count), numbers, repeat(self.blank, count)]
-        if kind is str and _all_plain(values):  # type: ignore[arg-type]
+        escaped = _escaped_column(values) if kind is str else None  # type: ignore[arg-type]
+        if escaped is not None:
             head, tail = self.plain
-            texts: Iterable[str] = values  # type: ignore[assignment]
+            texts: Iterable[str] = escaped
         else:
             head, tail, convert = self.kinds.get(kind) or self.kinds[object]
             texts = convert(values)
         return [repeat(self.open, count), numbers, repeat(head, count), texts,
                 repeat(tail, count)]
+
+    def _with_blanks(self, values: tuple[Value, ...], numbers: list[str]) -> list[str]:
+        """Whole cells of a column of one type with blanks: the filled ones the fast way."""
+        filled = [i for i, v in enumerate(values) if v is not None]
+        pieces = self.pieces(tuple(values[i] for i in filled), [numbers[i] for i in filled])
+        cells = [f"{self.open}{n}{self.blank}" if self.blank else "" for n in numbers]
+        for index, cell in zip(filled, map("".join, zip(*pieces, strict=True)), strict=True):
+            cells[index] = cell
+        return cells
 
     def cell(self, number: str, value: Value) -> str:
         if value is None or value == "":

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from addin.workbook import layout
 from addin.workbook.content import SheetContent, WorkbookContent
 from addin.workbook.ooxml_writer import write_package
-from addin.workbook.sheet_xml import excel_serial, text_element
+from addin.workbook.sheet_xml import _Column, excel_serial, rows_xml, text_element
 
 TRICKY_TEXTS = [
     "=1+1",  # a formula to a careless writer
@@ -98,3 +100,48 @@ def test_text_element_escapes_only_what_needs_it() -> None:
     assert text_element(" x") == '<t xml:space="preserve"> x</t>'
     assert text_element("_x000D_") == "<t>_x005F_x000D_</t>"
     assert text_element("\ud800bad\x00") == "<t>bad</t>"
+
+
+def _reference_rows(columns, rows, first):
+    """Cell by cell, the slow and obvious way."""
+    return "".join(
+        f'<row r="{first + i}">'
+        + "".join(c.cell(str(first + i), v) for c, v in zip(columns, row, strict=True))
+        + "</row>" for i, row in enumerate(rows))
+
+
+FAMILIES = {
+    "text": st.text(max_size=5)
+    | st.sampled_from(["<=", "a&b", "b>a", "\r", " x", "_x0041_", "=", "\x07"]),
+    "decimal": st.decimals(min_value=-10**6, max_value=10**6, places=2),
+    "int": st.integers(-10**9, 10**9),
+    "date": st.dates(dt.date(1950, 1, 1), dt.date(2100, 1, 1)),
+    "datetime": st.datetimes(dt.datetime(1950, 1, 1), dt.datetime(2100, 1, 1)),
+}
+ANY_VALUE = st.none() | st.just("") | st.one_of(*FAMILIES.values())
+K = layout.Kind
+MIXED_SHEET = layout.Sheet("t", "T", "T", "T", (
+    layout.Column("a", "A", "A", "A"), layout.Column("b", "B", "B", "B", K.AMOUNT),
+    layout.Column("c", "C", "C", "C", K.DATE), layout.Column("d", "D", "D", "D", K.INTEGER),
+    layout.Column("e", "E", "E", "E", editable=True),
+    layout.Column("f", "F", "F", "F", K.AMOUNT, editable=True)), "shT")
+
+
+@st.composite
+def column_values(draw, count: int) -> list[object]:
+    family = draw(st.sampled_from([*FAMILIES, "mixed"]))
+    if family == "mixed":
+        return draw(st.lists(ANY_VALUE, min_size=count, max_size=count))
+    blanks = draw(st.booleans())
+    cell = FAMILIES[family] | st.none() | st.just("") if blanks else FAMILIES[family]
+    return draw(st.lists(cell, min_size=count, max_size=count))
+
+
+@given(st.integers(1, 5).flatmap(
+    lambda count: st.lists(column_values(count), min_size=6, max_size=6)))
+def test_column_by_column_gives_exactly_the_cells_one_by_one(by_column):
+    """The fast paths (one type per column, texts escaped whole, blanks among values) write
+    the same XML as formatting every cell on its own."""
+    columns = [_Column(layout.column_letter(i), c) for i, c in enumerate(MIXED_SHEET.columns)]
+    rows = [list(row) for row in zip(*by_column, strict=True)]
+    assert rows_xml(columns, rows, 7) == _reference_rows(columns, rows, 7)
