@@ -25,6 +25,7 @@ from addin.domain.problems import CommitRefused, Problem, ReliquatError, StaleRo
 from addin.exports.batch_record import write_batch_record
 from addin.exports.csv_files import write_postings, write_rebills
 from addin.extract import register_path
+from addin.memory import paused_gc
 from addin.progress import Stages
 from addin.register import Register
 from addin.sources import read_for_commit
@@ -57,6 +58,7 @@ class CommitOutcome:
     seconds: dict[str, float]
 
 
+@paused_gc()
 def commit(workbook: ReviewWorkbook, request: CommitRequest,
            stages: Stages | None = None) -> CommitOutcome:
     stages = stages or Stages()

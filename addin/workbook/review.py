@@ -9,20 +9,22 @@ turned into Decimal cents here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple, TypeVar
 
-from addin.domain.money import AmountError, to_money
+from addin.domain.money import to_money
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.sources.values import parse_date, parse_text
 from addin.workbook import layout
 
 Rows = Sequence[Sequence[object]]
+T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewRow:
+class ReviewRow(NamedTuple):
     line: int
     subscription_id: str
     customer_id: str
@@ -39,8 +41,7 @@ class ReviewRow:
     batch: str
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewItem:
+class ReviewItem(NamedTuple):
     line: int
     subscription_id: str
     currency: str
@@ -93,10 +94,10 @@ def parse_review(sheets: Mapping[str, Rows], file: str) -> Review:
     problems: list[Problem] = []
     control = _control(sheets[titles["control"]])
     language = parse_text(control.get("language")) or "en"
-    rows = _parse_rows(sheets[titles["residuals"]], layout.RESIDUALS, titles["residuals"],
-                       file, problems, _residual)
-    items = _parse_rows(sheets[titles["items"]], layout.ITEMS, titles["items"],
-                        file, problems, _item)
+    rows = _residuals(_Columns(sheets[titles["residuals"]], layout.RESIDUALS,
+                               titles["residuals"], file, problems))
+    items = _items(_Columns(sheets[titles["items"]], layout.ITEMS, titles["items"], file,
+                            problems))
     alternatives = _alternatives(sheets[titles["residuals"]], sheets[titles["lists"]],
                                  rows)
     journal = sheets[titles["journal"]]
@@ -144,90 +145,86 @@ def header_positions(header: Sequence[object], sheet: layout.Sheet, title: str, 
     return positions
 
 
-class _Cells:
-    """One row's cells by column key, reporting bad values with their place."""
+class _Columns:
+    """The filled data rows of one sheet, parsed a column at a time; a bad amount or date is
+    reported with its row and column."""
 
-    def __init__(self, row: Sequence[object], positions: dict[str, int], where: Where,
-                 problems: list[Problem], sheet: layout.Sheet, language_titles: str) -> None:
-        self.row, self.positions, self.where = row, positions, where
-        self.problems, self.sheet, self.title = problems, sheet, language_titles
+    def __init__(self, rows: Rows, sheet: layout.Sheet, title: str, file: str,
+                 problems: list[Problem]) -> None:
+        if not rows:
+            raise WorkbookError([Problem(Where(file), f"sheet {title!r} is empty")])
+        self.positions = header_positions(rows[0], sheet, title, file)
+        self.sheet, self.title, self.file, self.problems = sheet, title, file, problems
+        width = max(self.positions.values()) + 1
+        kept = [(line, row) for line, row in enumerate(rows[1:], start=2) if not _blank(row)]
+        self.lines = [line for line, _ in kept]
+        body = [list(row) + [None] * (width - len(row)) for _, row in kept]
+        self.columns = list(zip(*body, strict=False)) if body else [()] * width
 
-    def raw(self, key: str) -> object:
-        index = self.positions[key]
-        return self.row[index] if index < len(self.row) else None
+    def texts(self, key: str) -> list[str]:
+        column = self.columns[self.positions[key]]
+        if set(map(type, column)) <= {str}:
+            return list(map(str.strip, column))  # type: ignore[arg-type]
+        return list(map(parse_text, column))
 
-    def text(self, key: str) -> str:
-        return parse_text(self.raw(key))
+    def amounts(self, key: str) -> list[Decimal]:
+        return self._parsed(key, to_money, Decimal("0.00"), {})
 
-    def amount(self, key: str) -> Decimal:
-        try:
-            return to_money(self.raw(key))
-        except AmountError as exc:
-            self._report(key, str(exc))
-            return Decimal("0.00")
+    def dates(self, key: str) -> list[dt.date | None]:
+        return self._parsed(key, parse_date, None, {None: None, "": None})
 
-    def date(self, key: str) -> dt.date | None:
-        value = self.raw(key)
-        if not _filled(value):
-            return None
-        try:
-            return parse_date(value)
-        except ValueError as exc:
-            self._report(key, str(exc))
-            return None
+    def _parsed(self, key: str, parse: Callable[[object], T], bad: T,
+                known: dict[object, T]) -> list[T]:
+        """Each distinct value parsed once (``known`` holds values taken as they are)."""
+        out: list[T] = []
+        for line, value in zip(self.lines, self.columns[self.positions[key]], strict=True):
+            try:
+                out.append(known[value])
+                continue
+            except (KeyError, TypeError):  # not seen yet, or unhashable (a live workbook)
+                pass
+            try:
+                parsed = parse(value)
+            except ValueError as exc:  # AmountError is one
+                self._report(line, key, str(exc))
+                parsed = bad
+            else:
+                with suppress(TypeError):
+                    known[value] = parsed
+            out.append(parsed)
+        return out
 
-    def _report(self, key: str, message: str) -> None:
+    def _report(self, line: int, key: str, message: str) -> None:
         header = self.sheet.columns[self.sheet.index(key)].en
-        self.problems.append(Problem(
-            Where(self.where.file, self.where.line, f"{self.title}!{header}"), message))
+        self.problems.append(Problem(Where(self.file, line, f"{self.title}!{header}"),
+                                     message))
 
 
-def _parse_rows(rows: Rows, sheet: layout.Sheet, title: str, file: str,
-                problems: list[Problem], build: object) -> list:  # type: ignore[type-arg]
-    if not rows:
-        raise WorkbookError([Problem(Where(file), f"sheet {title!r} is empty")])
-    positions = header_positions(rows[0], sheet, title, file)
-    parsed = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(_filled(v) for v in row):
-            continue
-        cells = _Cells(row, positions, Where(file, number), problems, sheet, title)
-        parsed.append(build(cells, number))  # type: ignore[operator]
-    return parsed
+def _blank(row: Sequence[object]) -> bool:
+    try:
+        return set(row) <= _EMPTY
+    except TypeError:
+        return not any(_filled(v) for v in row)
 
 
-def _residual(c: _Cells, line: int) -> ReviewRow:
-    return ReviewRow(
-        line=line,
-        subscription_id=c.text("subscription_id"),
-        customer_id=c.text("customer_id"),
-        customer_name=c.text("customer_name"),
-        status=c.text("status"),
-        currency=c.text("currency"),
-        balance=c.amount("balance"),
-        proposed_action=c.text("proposed_action"),
-        proposed_target=c.text("proposed_target"),
-        action=c.text("action").upper(),
-        target=c.text("target"),
-        accept=c.text("accept"),
-        notes=c.text("notes"),
-        batch=c.text("batch"),
-    )
+_EMPTY = frozenset({None, ""})
 
 
-def _item(c: _Cells, line: int) -> ReviewItem:
-    return ReviewItem(
-        line=line,
-        subscription_id=c.text("subscription_id"),
-        currency=c.text("currency"),
-        item_id=c.text("item_id"),
-        document_no=c.text("document_no"),
-        due_date=c.date("due_date"),
-        open_amount=c.amount("open_amount"),
-        customer_id=c.text("customer_id"),
-        batch=c.text("batch"),
-        fingerprint=c.text("fingerprint"),
-    )
+def _residuals(table: _Columns) -> list[ReviewRow]:
+    text = table.texts
+    return list(map(
+        ReviewRow, table.lines, text("subscription_id"), text("customer_id"),
+        text("customer_name"), text("status"), text("currency"), table.amounts("balance"),
+        text("proposed_action"), text("proposed_target"), list(map(str.upper, text("action"))),
+        text("target"), text("accept"), text("notes"), text("batch")))
+
+
+def _items(table: _Columns) -> list[ReviewItem]:
+    text = table.texts
+    return list(map(
+        ReviewItem, table.lines, text("subscription_id"), text("currency"), text("item_id"),
+        text("document_no"), table.dates("due_date"), table.amounts("open_amount"),
+        text("customer_id"), text("batch"), text("fingerprint")))
 
 
 def _alternatives(residual_rows: Rows, list_rows: Rows, rows: list[ReviewRow]
