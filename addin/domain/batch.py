@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from addin.domain.model import Action, BatchId, Currency, CustomerId, ItemId, SubscriptionId
 from addin.domain.money import ZERO
@@ -34,15 +35,13 @@ class Billing:
     text: str = "Balance of previous invoices"
 
 
-@dataclass(frozen=True, slots=True)
-class ItemRef:
+class ItemRef(NamedTuple):
     item_id: ItemId
     document_no: str
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """One accepted review row: what to do with one subscription's residual in one currency."""
 
     where: Where
@@ -58,8 +57,7 @@ class Decision:
         return sum((i.amount for i in self.items), ZERO)
 
 
-@dataclass(frozen=True, slots=True)
-class PostingLine:
+class PostingLine(NamedTuple):
     batch_id: BatchId
     posting_date: dt.date
     debit_account: Account
@@ -74,8 +72,7 @@ class PostingLine:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class RebillLine:
+class RebillLine(NamedTuple):
     batch_id: BatchId
     subscription_id: SubscriptionId
     customer_id: CustomerId

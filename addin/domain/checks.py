@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from addin.domain.batch import Decision
@@ -53,7 +53,7 @@ def check_decisions(decisions: list[Decision], facts: CommitFacts) -> CheckResul
 
 
 def _at(d: Decision, column: str) -> Where:
-    return replace(d.where, column=column)
+    return d.where._replace(column=column)
 
 
 def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
