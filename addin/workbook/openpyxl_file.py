@@ -1,4 +1,5 @@
-"""A review workbook that is a file: read fast with calamine, stamped and saved with openpyxl."""
+"""A review workbook that is a file: read fast with calamine, stamped by patching its package
+(openpyxl when the package is beyond what the patch handles)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from addin.workbook.calamine_reader import read_sheets
 from addin.workbook.content import Value
 from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles, header_positions
+from addin.workbook.stamp_patch import CannotPatch, write_stamped
 
 
 @dataclass
@@ -60,6 +62,24 @@ class FileReview:
         return _SavedFile(self.path, backup, audit_copy)
 
     def _stamped_temp(self, stamps: Stamps) -> Path:
+        """The stamped workbook in a temporary file beside the original: patched in its
+        package when possible (seconds), else loaded and saved with openpyxl (minutes)."""
+        handle, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.suffix,
+                                        dir=self.path.parent)
+        os.close(handle)
+        stamped = Path(name)
+        try:
+            try:
+                write_stamped(self.path, stamped, stamps)
+            except CannotPatch:
+                self._save_with_openpyxl(stamps, stamped)
+            shutil.copymode(self.path, stamped)
+        except BaseException:
+            stamped.unlink(missing_ok=True)
+            raise
+        return stamped
+
+    def _save_with_openpyxl(self, stamps: Stamps, target: Path) -> None:
         try:
             book = load_workbook(self.path, keep_vba=self.suffix == ".xlsm")
         except Exception as exc:  # openpyxl raises many kinds for a damaged package
@@ -69,16 +89,9 @@ class FileReview:
         _stamp_cells(book[titles["residuals"]], layout.RESIDUALS, stamps.residuals, self.name)
         _stamp_cells(book[titles["items"]], layout.ITEMS, stamps.items, self.name)
         _append_rows(book[titles["journal"]], stamps.journal_rows)
-        handle, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.suffix,
-                                        dir=self.path.parent)
-        os.close(handle)
-        try:
-            book.save(name)
-            shutil.copymode(self.path, name)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return Path(name)
+        book.save(target)
+        if book.vba_archive is not None:  # left open by openpyxl, it fails when collected later
+            book.vba_archive.close()
 
 
 def _stamp_cells(ws: Worksheet, sheet: layout.Sheet, cells: dict[tuple[int, str], Value],
