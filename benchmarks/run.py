@@ -46,12 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--no-references", action="store_true",
                         help="skip the naive pipeline and the floor")
+    parser.add_argument("--references-up-to", type=int, default=1_000_000,
+                        help="largest ledger the references run on (the naive pipeline "
+                             "holds the whole ledger in pandas: over 10 GB at 10 M items)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
 
     results = []
     for size in [int(s) for s in args.sizes.split(",") if s]:
-        results.append(run_case(f"sqlite-{size}", "sqlite", size, args, references=True))
+        results.append(run_case(f"sqlite-{size}", "sqlite", size, args,
+                                references=size <= args.references_up_to))
     if args.csv_size:
         results.append(run_case(f"csv-{args.csv_size}", "csv", args.csv_size, args,
                                 references=False))
