@@ -18,7 +18,7 @@ from addin.workbook.calamine_reader import read_sheets
 from addin.workbook.content import Value
 from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles, header_positions
-from addin.workbook.stamp_patch import CannotPatch, write_stamped
+from addin.workbook.stamping import CannotPatch, write_stamped
 
 
 @dataclass

@@ -14,12 +14,14 @@ import openpyxl
 import pytest
 
 from addin import api
-from addin.workbook import layout, stamp_patch
+from addin.workbook import layout
 from addin.workbook.calamine_reader import read_sheets
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.package import describe_package
 from addin.workbook.port import Stamps
-from addin.workbook.stamp_patch import CannotPatch, write_stamped
+from addin.workbook.stamping import CannotPatch, write_stamped
+from addin.workbook.stamping import rows as row_patch
+from addin.workbook.stamping import sheets as sheet_patch
 from tests.builders import AS_OF, active, item, small_utility, write_csv_ledger
 from tests.support import libreoffice
 
@@ -323,15 +325,15 @@ def test_long_runs_give_the_cells_openpyxl_writes_whatever_the_chunks(long_revie
     rewrite(long_review, sheet_parts(long_review)["Residuals"], like_excel)
     theirs = by_openpyxl(long_review, stamps, monkeypatch)
     in_one_pass = []
-    one_pass = stamp_patch._RowPatcher._inserted_before_next_cell
+    one_pass = row_patch.RowPatcher._inserted_before_next_cell
 
     def spy(patcher, rows, cells, first, last):
         written = one_pass(patcher, rows, cells, first, last)
         in_one_pass.extend(range(first, last + 1) if written is not None else [])
         return written
 
-    monkeypatch.setattr(stamp_patch._RowPatcher, "_inserted_before_next_cell", spy)
-    monkeypatch.setattr(stamp_patch, "_CHUNK", chunk)
+    monkeypatch.setattr(row_patch.RowPatcher, "_inserted_before_next_cell", spy)
+    monkeypatch.setattr(sheet_patch, "_CHUNK", chunk)
 
     ours = patched(long_review, stamps)
 
