@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from addin.domain.batch import Batch
 from addin.domain.model import BatchId, ItemId
 from addin.domain.problems import CommitRefused, Problem, ReliquatError, Where
+from addin.sql_keys import key_chunks, member_of
 
 metadata = MetaData()
 batches = Table(
@@ -84,9 +85,9 @@ class Register:
                 return {row.item_id: row.batch_id for row in conn.execute(query)}
             wanted = list(dict.fromkeys(item_ids))
             found: dict[ItemId, BatchId] = {}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                rows = conn.execute(query.where(committed_items.c.item_id.in_(chunk)))
+            for chunk in key_chunks(conn, wanted):
+                rows = conn.execute(query.where(member_of(conn, committed_items.c.item_id,
+                                                          chunk)))
                 found.update({row.item_id: row.batch_id for row in rows})
             return found
 

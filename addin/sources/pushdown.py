@@ -18,29 +18,23 @@ Only SELECTs run; every value is a bound parameter.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     ColumnElement,
     Connection,
     Numeric,
     Subquery,
-    Text,
     and_,
-    any_,
-    bindparam,
     case,
     cast,
     func,
     not_,
     select,
 )
-from sqlalchemy.exc import DBAPIError
 
 from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
@@ -48,14 +42,7 @@ from addin.domain.rules import Balances
 from addin.sources.build import build_ledger
 from addin.sources.entities import entity_query
 from addin.sources.table import RawTable
-
-CHUNK = 900  # bound parameters per IN list, below every server's limit (SQL Server: 2100)
-# Servers known to take far more: fewer round trips and statements to compile.
-LARGE_CHUNK = 10_000
-_LARGE_CHUNK_DIALECTS = {"mysql", "mariadb"}
-# Servers that take the whole list as one parameter (an array, a JSON text): no IN list to
-# render, one statement whatever the number of keys.
-ONE_PARAMETER = 200_000
+from addin.sql_keys import key_chunks, member_of
 
 
 @dataclass(frozen=True)
@@ -154,7 +141,7 @@ def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequen
                     .label("overdue"))
              .group_by(items.c.customer_id, items.c.currency))
     found: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
-    for chunk in _chunks(conn, customers):
+    for chunk in key_chunks(conn, customers):
         for row in conn.execute(query.where(member_of(conn, items.c.customer_id, chunk))
                                 ).fetchall():
             found[(str(row.customer_id), str(row.currency))] = (
@@ -184,53 +171,10 @@ def _customers_of(conn: Connection, subs: Subquery, sub_ids: set[str]) -> set[st
 def _rows_in(conn: Connection, query: object, column: ColumnElement, values: Sequence[str]
              ) -> list:  # type: ignore[type-arg]
     rows: list = []  # type: ignore[type-arg]
-    for chunk in _chunks(conn, values):
+    for chunk in key_chunks(conn, values):
         rows.extend(conn.execute(query.where(member_of(conn, column, chunk))  # type: ignore[attr-defined]
                                  ).fetchall())
     return rows
-
-
-def member_of(conn: Connection, column: ColumnElement, values: list[str]) -> ColumnElement:
-    """``column IN values``: one array parameter on PostgreSQL, one JSON text on SQLite
-    (json_each), else an IN list of bound parameters."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    if dialect == "sqlite" and _has_json_each(conn):
-        keys = func.json_each(bindparam(None, json.dumps(values), type_=Text)
-                              ).table_valued("value")
-        return column.in_(select(keys.c.value))
-    return column.in_(values)
-
-
-def _chunks(conn: Connection, values: Sequence[str]) -> Iterator[list[str]]:
-    size = chunk_size(conn)
-    for start in range(0, len(values), size):
-        yield list(values[start:start + size])
-
-
-def chunk_size(conn: Connection) -> int:
-    dialect = conn.dialect
-    if dialect.name == "postgresql" or (dialect.name == "sqlite" and _has_json_each(conn)):
-        return ONE_PARAMETER
-    if dialect.name in _LARGE_CHUNK_DIALECTS:
-        return LARGE_CHUNK
-    if dialect.name == "sqlite" and (dialect.server_version_info or ()) >= (3, 32):
-        return LARGE_CHUNK  # SQLITE_MAX_VARIABLE_NUMBER is 32766 from 3.32 on
-    return CHUNK
-
-
-def _has_json_each(conn: Connection) -> bool:
-    """SQLite has JSON built in from 3.38; before, only when compiled with JSON1."""
-    found = conn.info.get("reliquat_json_each")
-    if found is None:
-        try:
-            conn.exec_driver_sql("SELECT value FROM json_each('[]')").fetchall()
-            found = True
-        except DBAPIError:
-            found = False
-        conn.info["reliquat_json_each"] = found
-    return bool(found)
 
 
 def _canonical(config: Config) -> Config:

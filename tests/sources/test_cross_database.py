@@ -53,10 +53,10 @@ def test_a_database_server_gives_the_same_batch(reference, server_url, tmp_path)
 
 def test_many_small_in_lists_give_the_same_batch(reference, tmp_path, monkeypatch):
     """The pushdown splits its IN lists by what each server takes: the cut changes nothing."""
-    from addin.sources import pushdown
+    from addin import sql_keys
 
     rows, files, ledger = reference
-    monkeypatch.setattr(pushdown, "CHUNK", 7)
-    monkeypatch.setattr(pushdown, "LARGE_CHUNK", 7)
-    monkeypatch.setattr(pushdown, "ONE_PARAMETER", 7)
+    monkeypatch.setattr(sql_keys, "CHUNK", 7)
+    monkeypatch.setattr(sql_keys, "LARGE_CHUNK", 7)
+    monkeypatch.setattr(sql_keys, "ONE_PARAMETER", 7)
     assert run_batch(str(ledger), tmp_path) == (rows, files)

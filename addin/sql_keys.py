@@ -1,0 +1,63 @@
+"""Lists of keys in a SQL condition (``column IN keys``), sized for each server: one array
+parameter on PostgreSQL, one JSON text on SQLite (json_each), IN lists of bound parameters
+elsewhere, cut below each server's limit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import ARRAY, ColumnElement, Connection, Text, any_, bindparam, func, select
+from sqlalchemy.exc import DBAPIError
+
+CHUNK = 900  # bound parameters per IN list, below every server's limit (SQL Server: 2100)
+# Servers known to take far more: fewer round trips and statements to compile.
+LARGE_CHUNK = 10_000
+_LARGE_CHUNK_DIALECTS = {"mysql", "mariadb"}
+
+# Servers that take the whole list as one parameter (an array, a JSON text): no IN list to
+# render, one statement whatever the number of keys.
+ONE_PARAMETER = 200_000
+
+
+def member_of(conn: Connection, column: ColumnElement, values: list[str]) -> ColumnElement:
+    """``column IN values``: one array parameter on PostgreSQL, one JSON text on SQLite
+    (json_each), else an IN list of bound parameters."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    if dialect == "sqlite" and _has_json_each(conn):
+        keys = func.json_each(bindparam(None, json.dumps(values), type_=Text)
+                              ).table_valued("value")
+        return column.in_(select(keys.c.value))
+    return column.in_(values)
+
+
+def key_chunks(conn: Connection, values: Sequence[str]) -> Iterator[list[str]]:
+    size = chunk_size(conn)
+    for start in range(0, len(values), size):
+        yield list(values[start:start + size])
+
+
+def chunk_size(conn: Connection) -> int:
+    dialect = conn.dialect
+    if dialect.name == "postgresql" or (dialect.name == "sqlite" and _has_json_each(conn)):
+        return ONE_PARAMETER
+    if dialect.name in _LARGE_CHUNK_DIALECTS:
+        return LARGE_CHUNK
+    if dialect.name == "sqlite" and (dialect.server_version_info or ()) >= (3, 32):
+        return LARGE_CHUNK  # SQLITE_MAX_VARIABLE_NUMBER is 32766 from 3.32 on
+    return CHUNK
+
+
+def _has_json_each(conn: Connection) -> bool:
+    """SQLite has JSON built in from 3.38; before, only when compiled with JSON1."""
+    found = conn.info.get("reliquat_json_each")
+    if found is None:
+        try:
+            conn.exec_driver_sql("SELECT value FROM json_each('[]')").fetchall()
+            found = True
+        except DBAPIError:
+            found = False
+        conn.info["reliquat_json_each"] = found
+    return bool(found)
