@@ -99,6 +99,7 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
                           stages.seconds, len(ledger.items))
 
 
+@paused_gc()
 def extract(request: ExtractRequest, stages: Stages | None = None) -> ExtractOutcome:
     stages = stages or Stages()
     _refuse_overwriting_audit_trail(request.out)
