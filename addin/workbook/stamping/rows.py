@@ -13,12 +13,12 @@ from itertools import chain, repeat
 
 from addin.workbook import layout
 from addin.workbook.content import Value
+from addin.workbook.sheet_xml import excel_serial, text_element
 from addin.workbook.stamping.package import CannotPatch
 from addin.workbook.stamping.styles import Styles, xml_attributes
 from addin.workbook.styles import DATETIME
 
 _MIN_RUN = 8  # rows from which a run is tried in one pass
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _SLASH = ord("/")
 
 _ROW_WITHOUT_REF = re.compile(rb'<row(?=[\s/>])(?! r=")')
@@ -31,7 +31,6 @@ _CUSTOM_FORMAT = re.compile(rb'\scustomFormat="(?:1|true)"')
 _FORMULA_TAG = re.compile(rb"<f(?:\s[^>]*)?/?>")
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
 _COL = re.compile(rb"<col\b([^>]*?)/?>")
-_INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 _JOURNAL_FORMATS = {
@@ -463,7 +462,7 @@ def _cell_body(value: Value, style: int | None) -> bytes:
         return s + b' t="b"><v>%d</v></c>' % value
     number = _number_text(value)
     if number is None:  # a text, never a formula whatever it starts with
-        return s + b' t="inlineStr"><is>' + _text_element(str(value)) + b"</is></c>"
+        return s + b' t="inlineStr"><is>' + text_element(str(value)).encode("utf-8") + b"</is></c>"
     return s + b"><v>" + number + b"</v></c>"
 
 
@@ -481,17 +480,7 @@ def _number_text(value: Value) -> bytes | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             raise ValueError(f"cannot write a datetime with a time zone: {value}")
-        delta = value - _EXCEL_EPOCH
-        return repr(delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400).encode()
+        return excel_serial(value).encode("ascii")
     if isinstance(value, dt.date):
-        return b"%d" % (value - _EXCEL_EPOCH.date()).days
+        return excel_serial(value).encode("ascii")
     return None
-
-
-def _text_element(text: str) -> bytes:
-    clean = _INVALID_XML.sub("", text)
-    escaped = (clean.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-               .replace("\r", "&#13;"))
-    preserve = clean != clean.strip() or any(s in clean for s in ("  ", "\n", "\t", "\r"))
-    open_tag = b'<t xml:space="preserve">' if preserve else b"<t>"
-    return open_tag + escaped.encode("utf-8") + b"</t>"
