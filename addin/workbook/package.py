@@ -109,24 +109,26 @@ def _main_part(parts: Mapping[str, bytes]) -> str:
 
 def _targets(parts: Mapping[str, bytes], source: str, types: tuple[str, ...]) -> list[str]:
     """Parts that ``source`` ("" for the package) relates to with one of ``types``."""
-    rels_xml = parts.get(_rels_name(source))
+    rels_xml = parts.get(rels_name(source))
     if rels_xml is None:
         return []
     base = posixpath.dirname(source)
     return [
-        _resolve(base, rel.get("Target", ""))
+        resolve_target(base, rel.get("Target", ""))
         for rel in ET.fromstring(rels_xml)
         if rel.get("Type") in types and rel.get("TargetMode") != "External"
     ]
 
 
-def _resolve(base: str, target: str) -> str:
+def resolve_target(base: str, target: str) -> str:
+    """The part a relationship of a part in folder ``base`` points to."""
     if target.startswith("/"):
         return target[1:]
     return posixpath.normpath(posixpath.join(base, target))
 
 
-def _rels_name(part: str) -> str:
+def rels_name(part: str) -> str:
+    """The relationships part of ``part`` ("" for the package itself)."""
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", f"{name}.rels")
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from addin.workbook.package import rels_name, resolve_target
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _MAIN = f"{{{MAIN_NS}}}"
 _CONTENT_TYPES = "[Content_Types].xml"
@@ -44,7 +46,7 @@ class Book:
 
     @property
     def relationships_part(self) -> str:
-        return _rels_name(self.main)
+        return rels_name(self.main)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def read_book(archive: zipfile.ZipFile) -> Book:
 
 
 def _relationships(archive: zipfile.ZipFile, source: str) -> list[_Relationship]:
-    name = _rels_name(source)
+    name = rels_name(source)
     if name not in archive.NameToInfo:
         return []
     base = source.rpartition("/")[0]
@@ -81,7 +83,7 @@ def _relationships(archive: zipfile.ZipFile, source: str) -> list[_Relationship]
         if rel.get("TargetMode") == "External":
             continue
         found.append(_Relationship(rel.get("Type", "").rpartition("/")[2], rel.get("Id", ""),
-                                   _resolve(base, rel.get("Target", ""))))
+                                   resolve_target(base, rel.get("Target", ""))))
     return found
 
 
@@ -101,24 +103,6 @@ def member(archive: zipfile.ZipFile, part: str) -> zipfile.ZipInfo:
         return archive.getinfo(part)
     except KeyError as exc:
         raise CannotPatch(f"{part} is missing from the package") from exc
-
-
-def _resolve(base: str, target: str) -> str:
-    if target.startswith("/"):
-        return target[1:]
-    parts: list[str] = []
-    for segment in f"{base}/{target}".split("/") if base else target.split("/"):
-        if segment == "..":
-            if parts:
-                parts.pop()
-        elif segment not in ("", "."):
-            parts.append(segment)
-    return "/".join(parts)
-
-
-def _rels_name(part: str) -> str:
-    folder, _, name = part.rpartition("/")
-    return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
 
 
 # --- calcChain ---------------------------------------------------------------------------------
