@@ -158,7 +158,8 @@ class _Columns:
         width = max(self.positions.values()) + 1
         kept = [(line, row) for line, row in enumerate(rows[1:], start=2) if not _blank(row)]
         self.lines = [line for line, _ in kept]
-        body = [list(row) + [None] * (width - len(row)) for _, row in kept]
+        body = [row if len(row) >= width else [*row, *[None] * (width - len(row))]
+                for _, row in kept]
         self.columns = list(zip(*body, strict=False)) if body else [()] * width
 
     def texts(self, key: str) -> list[str]:
