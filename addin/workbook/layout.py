@@ -13,6 +13,7 @@ LANGUAGES = ("en", "fr", "de")
 AMOUNT = "0.00"
 DATE = "DD.MM.YYYY"
 INTEGER = "0"
+DATETIME = "DD.MM.YYYY HH:MM:SS"
 TEXT = "@"
 
 
@@ -22,6 +23,11 @@ class Kind(StrEnum):
     DATE = "date"
     INTEGER = "integer"
     DATETIME = "datetime"
+
+
+# The number format of each kind of column (a text column keeps the cell's own).
+NUMBER_FORMATS = {Kind.AMOUNT: AMOUNT, Kind.DATE: DATE, Kind.INTEGER: INTEGER,
+                  Kind.DATETIME: DATETIME}
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,11 +112,7 @@ def _append_rows(ws: Worksheet, rows: list[list[Value]]) -> None:
             cell = ws.cell(row=next_row + offset, column=index + 1)
             set_value(cell, value)
             if value is not None and not isinstance(value, str):
-                cell.number_format = {
-                    layout.Kind.AMOUNT: layout.AMOUNT,
-                    layout.Kind.DATETIME: "DD.MM.YYYY HH:MM:SS",
-                    layout.Kind.INTEGER: layout.INTEGER,
-                }.get(formats[index], "General")
+                cell.number_format = layout.NUMBER_FORMATS.get(formats[index], "General")
 
 
 def _last_filled_row(ws: Worksheet) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 from addin.workbook import layout
 from addin.workbook.content import SheetContent, Value
-from addin.workbook.styles import DATETIME, HEADER_STYLE, style_index
+from addin.workbook.styles import HEADER_STYLE, style_index
 
 ROWS_PER_CHUNK = 2000
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
@@ -201,7 +201,7 @@ class _Column:
 
     def __init__(self, letter: str, column: layout.Column) -> None:
         editable = column.editable
-        fixed = _FIXED_FORMATS.get(column.kind)
+        fixed = layout.NUMBER_FORMATS.get(column.kind)
 
         def number(style: int) -> str:
             return f'"{_attribute(style)}><v>'
@@ -218,7 +218,7 @@ class _Column:
             float: (number(style_index(fixed or "General", editable)), "</v></c>", _floats),
             dt.date: (number(style_index(fixed or layout.DATE, editable)), "</v></c>",
                       _date_serials),
-            dt.datetime: (number(style_index(fixed or DATETIME, editable)), "</v></c>",
+            dt.datetime: (number(style_index(fixed or layout.DATETIME, editable)), "</v></c>",
                           _datetimes),
             object: (text, "</is></c>", _any_texts),  # anything else is shown as its text
         }
@@ -263,14 +263,6 @@ class _Column:
             return f"{self.open}{number}{self.blank}" if self.blank else ""
         head, tail, convert = self.kinds.get(type(value)) or self.kinds[object]
         return f"{self.open}{number}{head}{''.join(convert((value,)))}{tail}"
-
-
-_FIXED_FORMATS = {
-    layout.Kind.AMOUNT: layout.AMOUNT,
-    layout.Kind.DATE: layout.DATE,
-    layout.Kind.INTEGER: layout.INTEGER,
-    layout.Kind.DATETIME: DATETIME,
-}
 
 
 def _attribute(style: int) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from addin.workbook import layout
 
-DATETIME = "DD.MM.YYYY HH:MM:SS"
 HEADER_STYLE = 1
-_NUMBER_FORMATS = ("General", layout.AMOUNT, layout.DATE, DATETIME, layout.INTEGER)
+_NUMBER_FORMATS = ("General", layout.AMOUNT, layout.DATE, layout.DATETIME, layout.INTEGER)
 _FORMAT_IDS = {"General": 0, layout.INTEGER: 1, layout.AMOUNT: 164, layout.DATE: 165,
-               DATETIME: 166}
-_CUSTOM_FORMATS = (layout.AMOUNT, layout.DATE, DATETIME)
+               layout.DATETIME: 166}
+_CUSTOM_FORMATS = (layout.AMOUNT, layout.DATE, layout.DATETIME)
 _HEADER_FILL, _EDITABLE_FILL = 2, 3
 # cellXfs: 0 default, 1 header, then every (format, editable) pair in this order.
 _CELL_STYLES = [(f, editable) for editable in (False, True) for f in _NUMBER_FORMATS]

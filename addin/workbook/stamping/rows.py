@@ -16,7 +16,6 @@ from addin.workbook.content import Value
 from addin.workbook.sheet_xml import excel_serial, text_element
 from addin.workbook.stamping.package import CannotPatch
 from addin.workbook.stamping.styles import Styles, xml_attributes
-from addin.workbook.styles import DATETIME
 
 _MIN_RUN = 8  # rows from which a run is tried in one pass
 _SLASH = ord("/")
@@ -32,13 +31,6 @@ _FORMULA_TAG = re.compile(rb"<f(?:\s[^>]*)?/?>")
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
 _COL = re.compile(rb"<col\b([^>]*?)/?>")
 
-
-_JOURNAL_FORMATS = {
-    layout.Kind.AMOUNT: layout.AMOUNT,
-    layout.Kind.INTEGER: layout.INTEGER,
-    layout.Kind.DATETIME: DATETIME,
-    layout.Kind.DATE: layout.DATE,
-}
 
 RowCells = list[tuple[int, Value]]  # (0-based column, value), in column order
 
@@ -56,12 +48,12 @@ def _number_format(value: Value, kind: layout.Kind | None) -> tuple[str | None, 
     if value is None or isinstance(value, str):
         return None, False
     if kind is not None:
-        return _JOURNAL_FORMATS.get(kind) or _date_format(value) or "General", True
+        return layout.NUMBER_FORMATS.get(kind) or _date_format(value) or "General", True
     return _date_format(value), False  # a date written over General would show as a number
 
 def _date_format(value: Value) -> str | None:
     if isinstance(value, dt.datetime):
-        return DATETIME
+        return layout.DATETIME
     if isinstance(value, dt.date):
         return layout.DATE
     return None
@@ -477,10 +469,8 @@ def _number_text(value: Value) -> bytes | None:
         if not math.isfinite(value):
             raise ValueError(f"cannot write {value} in a cell")
         return repr(value).encode("ascii")
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            raise ValueError(f"cannot write a datetime with a time zone: {value}")
-        return excel_serial(value).encode("ascii")
     if isinstance(value, dt.date):
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            raise ValueError(f"cannot write a datetime with a time zone: {value}")
         return excel_serial(value).encode("ascii")
     return None
