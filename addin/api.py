@@ -10,14 +10,19 @@ from pathlib import Path
 
 from addin.commit import CommitOutcome, CommitRequest
 from addin.commit import commit as _commit
+from addin.commit.protocol import recover
 from addin.config import Config
 from addin.domain.model import Action, Selection
 from addin.domain.money import ZERO
+from addin.domain.problems import Problem, Where
 from addin.extract import ExtractOutcome, ExtractRequest
 from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
-from addin.locations import absolute_source
+from addin.locations import Location
 from addin.progress import Stages
+from addin.register.location import register_for
+from addin.register.lock import commit_lock
+from addin.register.witness import check, read_records, rebuild
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import ReviewWorkbook
 
@@ -26,37 +31,41 @@ def with_language(config: Config, language: str) -> Config:
     return replace(config, language=language)
 
 
-def extract(source: str | Path, out: Path, *, config: Config | None = None,
+def extract(source: str | Path | Location, out: Path, *, config: Config | None = None,
             threshold: Decimal | None = None, as_of: dt.date | None = None,
-            register: Path | None = None, stages: Stages | None = None,
-            user: str = "", now: dt.datetime | None = None) -> ExtractOutcome:
+            stages: Stages | None = None, user: str = "", now: dt.datetime | None = None,
+            force: bool = False) -> ExtractOutcome:
     """Extract to a review workbook file (.xlsm with the ribbon, or .xlsx)."""
     request = ExtractRequest(
-        source=absolute_source(str(source)), out=Path(out), config=config or Config(),
-        threshold=threshold, as_of=as_of, register=register, user=user, now=now)
+        source=_location(source), out=Path(out), config=config or Config(),
+        threshold=threshold, as_of=as_of, user=user, now=now, force=force)
     return _extract(request, stages)
 
 
 def prepare_extract(request: ExtractRequest, stages: Stages | None = None) -> ExtractOutcome:
-    """Everything an extraction computes, writing nothing: Excel writes it into the live book
-    (``request.out`` is the live workbook's path, beside which the register is looked for)."""
-    return _prepare(replace(request, source=absolute_source(request.source)),
-                    stages or Stages())
+    """Everything an extraction computes, writing nothing: Excel writes it into the live book."""
+    return _prepare(request, stages or Stages())
 
 
-def commit(workbook: Path | ReviewWorkbook, out_dir: Path, *, config: Config | None = None,
-           register: Path | None = None, accept_proposals: bool = False,
-           confirm_partial: bool = False, offline: bool = False, source: str | None = None,
+def commit(workbook: Path | ReviewWorkbook, out_dir: Path | None = None, *,
+           config: Config | None = None,
+           accept_proposals: bool = False, confirm_partial: bool = False,
+           offline: bool = False, source: str | Path | Location | None = None,
            dry_run: bool = False, stages: Stages | None = None, user: str = "",
            now: dt.datetime | None = None) -> CommitOutcome:
     """Commit a review workbook: a file (a path) or one open in Excel (a live workbook)."""
     request = CommitRequest(
-        out_dir=Path(out_dir), config=config or Config(), register=register,
+        out_dir=Path(out_dir) if out_dir is not None else None, config=config or Config(),
         accept_proposals=accept_proposals, confirm_partial=confirm_partial, offline=offline,
-        source=absolute_source(source) if source else None, user=user, now=now,
+        source=_location(source) if source else None, user=user, now=now,
         dry_run=dry_run)
     port = FileReview(Path(workbook)) if isinstance(workbook, str | Path) else workbook
     return _commit(port, request, stages)
+
+
+def _location(source: str | Path | Location) -> Location:
+    """Where a source enters: redacted once, here."""
+    return source if isinstance(source, Location) else Location.of(source)
 
 
 @dataclass(frozen=True)
@@ -99,3 +108,59 @@ def demo(folder: Path, *, customers: int = 4000, stages: Stages | None = None
     from addin.demo import run_demo
 
     return run_demo(folder, customers=customers, stages=stages)
+
+
+@dataclass(frozen=True)
+class RegisterReport:
+    register: str
+    register_id: str
+    lines: tuple[str, ...]  # what was found or done, and what was finished first
+    problems: tuple[Problem, ...] = ()
+
+
+def register_init(config: Config | None = None) -> RegisterReport:
+    """Create the register named by the config (or the user's default) if it is not there."""
+    register = register_for(config or Config())
+    try:
+        existed = register.identity() is not None
+        identity = register.create()
+        what = "already there" if existed else "created"
+        return RegisterReport(register.shown, identity.register_id,
+                              (f"register {identity.register_id} {what} at {register.shown}",))
+    finally:
+        register.close()
+
+
+def register_check(out_dirs: list[Path], config: Config | None = None) -> RegisterReport:
+    """Compare the register with the batch records of export folders."""
+    register = register_for(config or Config())
+    try:
+        recovered = recover(register)
+        identity = register.identity()
+        if identity is None:
+            found = [r for d in out_dirs for r in read_records(Path(d))[0]]
+            return RegisterReport(register.shown, "", (
+                f"no register at {register.shown}",),
+                tuple(Problem(Where(str(r.file)), f"batch {r.batch_id} has no register")
+                      for r in found))
+        lines, problems = check(register, [Path(d).resolve() for d in out_dirs])
+        return RegisterReport(register.shown, identity.register_id,
+                              (*recovered, *lines), tuple(problems))
+    finally:
+        register.close()
+
+
+def register_rebuild(out_dirs: list[Path], config: Config | None = None) -> RegisterReport:
+    """Record in the register every batch of the folders' records that it is missing."""
+    register = register_for(config or Config())
+    try:
+        recovered = recover(register)
+        with commit_lock(register):
+            lines = rebuild(register, [Path(d).resolve() for d in out_dirs])
+        identity = register.identity()
+        assert identity is not None
+        return RegisterReport(register.shown, identity.register_id,
+                              (*recovered, *(lines or ["nothing to add: the register knows "
+                                                       "every batch of these folders"])))
+    finally:
+        register.close()

@@ -15,16 +15,7 @@ from addin.domain.problems import ReliquatError
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-DESCRIPTION = """\
-Clear the small residual amounts customers leave open on their invoices.
-
-  extract   read the open items, flag the subscriptions whose overdue balance is at or
-            below the threshold, and write the review workbook
-  validate  check the accepted rows of a review workbook without writing anything
-  commit    turn the accepted rows into a posting file, a rebill file and a batch record
-  demo      build a demo ledger, extract at 5.00, accept the proposals and commit
-  template  rebuild workbook_template.xlsm (sheets, dropdowns, VBA project, ribbon)
-"""
+DESCRIPTION = "Clear the small residual amounts customers leave open on their invoices."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reliquat {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    ex = verbs.add_parser("extract", help="write the review workbook",
+    ex = verbs.add_parser("extract", help="read the open items, flag the subscriptions at or "
+                                          "below the threshold, write the review workbook",
                           description="Read the source, apply the rules, write the review "
                                       "workbook (nothing is written on error).")
     ex.add_argument("--source", required=True,
@@ -54,15 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="terminated, no active alternative: write off up to this (default 1.00)")
     ex.add_argument("--language", choices=("en", "fr", "de"),
                     help="language of the workbook's sheets and headers")
+    ex.add_argument("--force", action="store_true",
+                    help="overwrite a workbook that holds a reviewer's decisions not committed "
+                         "(a workbook with a Journal is never overwritten)")
 
-    for name, helptext in (("commit", "export the accepted rows as one batch"),
-                           ("validate", "check the accepted rows, write nothing")):
+    for name, helptext in (("validate", "check the accepted rows, write nothing"),
+                           ("commit", "export the accepted rows as one batch")):
         cm = verbs.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
         cm.add_argument("workbook", type=Path, help="the review workbook")
-        if name == "commit":
-            cm.add_argument("--out-dir", required=True, type=Path,
-                            help="folder for postings_<batch>.csv, rebill_<batch>.csv, "
-                                 "batch_<batch>.json and the audit copy of the workbook")
+        cm.add_argument("--out-dir", type=Path,
+                        help="folder for postings_<batch>.csv, rebill_<batch>.csv, "
+                             "batch_<batch>.json and the audit copy of the workbook (default: "
+                             "the export folder on the Control sheet, else 'exports' beside "
+                             "the workbook); its batch records are checked too")
         _common(cm)
         cm.add_argument("--accept-proposals", action="store_true",
                         help="take every row whose proposal is not KEEP, unless Accept is No")
@@ -73,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "commit":
             cm.add_argument("--confirm-partial", action="store_true",
                             help="commit the other rows when some changed in the source")
+
+    _register_verbs(verbs)
 
     template = verbs.add_parser(
         "template", help="rebuild workbook_template.xlsm from the sources",
@@ -92,18 +90,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="TOML settings (see reliquat.example.toml)")
-    parser.add_argument("--register", type=Path,
-                        help="the SQLite register of committed items (default: [register] path, "
-                             "else reliquat-register.sqlite beside the workbook)")
+    parser.add_argument("--config", type=Path,
+                        help="TOML settings (see reliquat.example.toml); its [register] names "
+                             "the register of committed items (default: one per user)")
+
+
+def _register_verbs(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    reg = verbs.add_parser(
+        "register", help="the register of committed items: init, check, rebuild",
+        description="The register remembers every committed item, so that none is exported "
+                    "twice. It is named by [register] in the config (a file, or a database "
+                    "URL a team shares); without one, each user has one in their data folder.")
+    actions = reg.add_subparsers(dest="action", required=True, metavar="ACTION")
+    init = actions.add_parser("init", help="create the register (the first commit does too)")
+    _common(init)
+    for name, helptext in (
+            ("check", "compare the register with the batch records of export folders"),
+            ("rebuild", "record the batches of export folders that the register is missing "
+                        "(a lost register is rebuilt from them)")):
+        action = actions.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
+        action.add_argument("--out-dir", type=Path, action="append", required=True,
+                            help="an export folder (give it once per folder)")
+        _common(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from addin.cli_commands import run
+    from addin.commit.interrupts import Terminated
+    from addin.commit.protocol import CommitIncomplete
 
     try:
         return run(args, out, err)
+    except CommitIncomplete as exc:
+        err.print(f"[bold red]reliquat {args.verb}: not finished[/]")
+        for line in exc.describe(limit=50).splitlines():
+            err.print(f"  {line}", markup=False)
+        return 1
     except ReliquatError as exc:
         err.print(f"[bold red]reliquat {args.verb}: refused[/]")
         for line in exc.describe(limit=50).splitlines():
@@ -113,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("Interrupted: nothing was written.")
         return 130
+    except Terminated:
+        err.print("Stopped: nothing was written.")
+        return 143
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _commit(args, out, err)
     if args.verb == "demo":
         return _demo(args, out, err)
+    if args.verb == "register":
+        return _register(args, out, err)
     if args.verb == "template":
         path = api.write_template(args.out, language=args.language)
         out.print(f"Template written: {path}")
@@ -62,7 +64,8 @@ def _extract(args: argparse.Namespace, out: Console, err: Console) -> int:
     as_of = parse_day(args.as_of) if args.as_of else None
     with progress(err) as stages:
         outcome = api.extract(args.source, args.out, config=config, threshold=threshold,
-                              as_of=as_of, register=args.register, stages=stages)
+                              as_of=as_of, stages=stages, force=args.force)
+    print_recovered(outcome.recovered, err)
     print_extract_summary(outcome, out)
     return 0
 
@@ -72,12 +75,43 @@ def _commit(args: argparse.Namespace, out: Console, err: Console) -> int:
     dry_run = args.verb == "validate"
     with progress(err) as stages:
         outcome = api.commit(
-            args.workbook, getattr(args, "out_dir", None) or args.workbook.parent,
-            config=config, register=args.register, accept_proposals=args.accept_proposals,
+            args.workbook, args.out_dir, config=config,
+            accept_proposals=args.accept_proposals,
             confirm_partial=getattr(args, "confirm_partial", False), offline=args.offline,
             source=args.source, dry_run=dry_run, stages=stages)
+    print_recovered(outcome.recovered, err)
     print_commit_summary(outcome, out, dry_run)
+    if outcome.interrupted:
+        err.print(f"Interrupted after batch {outcome.batch.batch_id if outcome.batch else ''} "
+                  f"was committed: it was finished first.")
+        return 130
     return 0
+
+
+def _register(args: argparse.Namespace, out: Console, err: Console) -> int:
+    config = load_config(args.config)
+    if args.action == "init":
+        report = api.register_init(config)
+    elif args.action == "check":
+        report = api.register_check(args.out_dir, config)
+    else:
+        report = api.register_rebuild(args.out_dir, config)
+    for line in report.lines:
+        out.print(line, markup=False)
+    for problem in report.problems:
+        err.print(f"  {problem}", markup=False)
+    if report.problems:
+        err.print(f"[bold red]{len(report.problems)} problem(s)[/]")
+        return 1
+    if args.action == "check":
+        out.print("The register and the export folders agree.")
+    return 0
+
+
+def print_recovered(messages: tuple[str, ...], err: Console) -> None:
+    """What an earlier, interrupted commit left, and what was done about it, before anything."""
+    for message in messages:
+        err.print(f"[bold yellow]Interrupted commit:[/] {message}")
 
 
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -103,7 +137,10 @@ def print_extract_summary(outcome: ExtractOutcome, out: Console) -> None:
               f"{outcome.items_fetched:,}; small items excluded with a reason: "
               f"{len(selection.exclusions):,}")
     out.print(f"Review workbook: {outcome.out}")
-    out.print(f"Register: {outcome.register}")
+    if outcome.register_id:
+        out.print(f"Register: {outcome.register} ({outcome.register_id})")
+    else:
+        out.print(f"Register: none yet at {outcome.register} (the first commit creates it)")
 
 
 def print_commit_summary(outcome: CommitOutcome, out: Console, dry_run: bool) -> None:
@@ -129,6 +166,8 @@ def print_commit_summary(outcome: CommitOutcome, out: Console, dry_run: bool) ->
     for decision, problems in checks.stale:
         out.print(f"Not committed (line {decision.where.line}, {decision.subscription_id}): "
                   + "; ".join(p.message for p in problems), markup=False)
-    out.print("Files written:")
+    out.print(f"Files written to {outcome.out_dir}:", markup=False)
     for path in outcome.files:
-        out.print(f"  {Path(path)}", markup=False)
+        out.print(f"  {Path(path).name}", markup=False)
+    if outcome.note:
+        out.print(f"Note: {outcome.note}", markup=False)

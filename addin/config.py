@@ -15,6 +15,7 @@ from typing import Any
 from addin.domain.batch import Accounts, Billing
 from addin.domain.money import AmountError, to_money
 from addin.domain.problems import ConfigError, Problem, Where
+from addin.locations import Location
 
 OPEN_ITEM_COLUMNS = (
     "item_id",
@@ -54,7 +55,7 @@ class Config:
     tables: dict[str, str] = field(default_factory=dict)
     sql: dict[str, str] = field(default_factory=dict)
     delimiter: str = ";"
-    register: Path | None = None
+    register: Location | None = None  # None: the user's default register
     language: str = "en"
     path: Path | None = None
 
@@ -155,8 +156,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         problems.append(Problem(Where(file, record="[export] delimiter"), "must be ; , | or a tab"))
         delimiter = ";"
 
-    register_path = section("register").get("path")
-    register = (path.parent / str(register_path)) if register_path else None
+    register = _register(section("register"), path, problems)
 
     language = section("workbook").get("language", "en")
     if language not in LANGUAGES:
@@ -180,6 +180,32 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         language=language,
         path=path,
     )
+
+
+def _register(data: dict[str, Any], path: Path, problems: list[Problem]) -> Location | None:
+    """``path`` (a file, relative to the config file) or ``url`` (a database), not both."""
+    where = Where(str(path), record="[register]")
+    unknown = set(data) - {"path", "url"}
+    if unknown:
+        problems.append(Problem(where, f"unknown setting {', '.join(sorted(unknown))} "
+                                       f"(path or url)"))
+    given = {k: v for k, v in data.items() if k in ("path", "url")}
+    if len(given) > 1:
+        problems.append(Problem(where, "give path or url, not both"))
+        return None
+    if not given:
+        return None
+    key, value = next(iter(given.items()))
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem(where._replace(record=f"[register] {key}"), "must be a text"))
+        return None
+    if key == "url":
+        if "://" not in value:
+            problems.append(Problem(where._replace(record="[register] url"),
+                                    "not a database URL (postgresql+psycopg://user@host/db)"))
+            return None
+        return Location.of(value)
+    return Location.of(value, base=path.parent)
 
 
 def _allowed_columns(entity: str) -> tuple[str, ...] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from addin.commit import CommitOutcome, CommitRequest, commit
 from addin.config import Config
 from addin.demo_data import generate_ledger
 from addin.extract import ExtractOutcome, ExtractRequest, extract
+from addin.locations import Location
+from addin.register.location import register_for
 from addin.progress import Stages
 from addin.workbook.openpyxl_file import FileReview
 
@@ -19,7 +22,8 @@ DEMO_AS_OF = dt.date(2026, 11, 30)
 
 def run_demo(folder: Path, *, customers: int = 4000, stages: Stages | None = None
              ) -> tuple[ExtractOutcome, CommitOutcome]:
-    """Generate the ledger once; each run starts a fresh review, register and exports."""
+    """Generate the ledger once; each run starts a fresh review, register and exports (the
+    demo keeps its own register in its folder, apart from the user's real one)."""
     stages = stages or Stages()
     folder = folder.resolve()
     ledger = folder / f"ledger-{customers}.sqlite"
@@ -30,11 +34,13 @@ def run_demo(folder: Path, *, customers: int = 4000, stages: Stages | None = Non
     run = folder / "run"
     shutil.rmtree(run, ignore_errors=True)
     review = run / "review.xlsm"
+    config = replace(Config(), register=Location.of(run / "register.sqlite"))
+    register_for(config).create()  # as in use: the review carries the register's check values
     extracted = extract(ExtractRequest(
-        source=f"sqlite:///{ledger}", out=review, config=Config(),
-        threshold=Decimal("5.00"), as_of=DEMO_AS_OF, register=run / "register.sqlite",
+        source=Location.of(f"sqlite:///{ledger}"), out=review, config=config,
+        threshold=Decimal("5.00"), as_of=DEMO_AS_OF,
     ), stages)
     committed = commit(FileReview(review), CommitRequest(
-        out_dir=run / "exports", register=run / "register.sqlite", accept_proposals=True,
+        out_dir=run / "exports", config=config, accept_proposals=True,
     ), stages)
     return extracted, committed

@@ -11,32 +11,32 @@ from decimal import Decimal
 from pathlib import Path
 
 from addin import __version__
+from addin.commit.protocol import recover
 from addin.config import Config
 from addin.domain.model import Rules, Selection
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.rules import select
-from addin.locations import redact
+from addin.locations import Location
 from addin.memory import paused_gc
 from addin.progress import Stages
-from addin.register import Register
+from addin.register.location import register_for
 from addin.sources import read_for_rules
 from addin.workbook.content import WorkbookContent
 from addin.workbook.render import ExtractInfo, render
+from addin.workbook.review import Review, reviewer_input
 from addin.workbook.xlsm import write_review_file
-
-DEFAULT_REGISTER = "reliquat-register.sqlite"
 
 
 @dataclass(frozen=True)
 class ExtractRequest:
-    source: str
+    source: Location
     out: Path
     config: Config = field(default_factory=Config)
     threshold: Decimal | None = None
     as_of: dt.date | None = None
-    register: Path | None = None
     user: str = ""
     now: dt.datetime | None = None
+    force: bool = False  # overwrite a workbook holding a reviewer's decisions
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,12 @@ class ExtractOutcome:
     selection: Selection
     content: WorkbookContent
     out: Path
-    register: Path
+    register: str  # where the register is (shown form); it may not exist yet
     extraction_id: str
     seconds: dict[str, float]
     items_fetched: int = 0  # rows that left the source (a database selects for itself)
+    register_id: str = ""  # empty when there is no register yet
+    recovered: tuple[str, ...] = ()  # interrupted batches finished or undone first
 
 
 def rules_for(config: Config, threshold: Decimal | None, as_of: dt.date | None) -> Rules:
@@ -61,48 +63,49 @@ def rules_for(config: Config, threshold: Decimal | None, as_of: dt.date | None) 
     )
 
 
-def register_path(explicit: Path | None, config: Config, beside: Path) -> Path:
-    """--register, else [register] path, else a register beside the review workbook."""
-    chosen = explicit or config.register or beside.parent / DEFAULT_REGISTER
-    return chosen.resolve()
-
-
 @paused_gc()
 def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
     """Everything up to the workbook content, writing nothing: shared by the file and Excel."""
     rules = rules_for(request.config, request.threshold, request.as_of)
     if rules.threshold < 0:
         raise ReliquatError([Problem(Where(column="threshold"), "must not be negative")])
-    register = register_path(request.register, request.config, request.out)
-    with stages.stage("fetch", "Reading the source"):
-        committed = Register(register).committed()
-        ledger, balances, items_in_source = read_for_rules(request.source, request.config,
-                                                           rules, committed)
+    register = register_for(request.config)
+    try:
+        recovered = tuple(recover(register))
+        identity = register.identity()
+        with stages.stage("fetch", "Reading the source"):
+            committed = register.committed()
+            ledger, balances, items_in_source = read_for_rules(request.source, request.config,
+                                                               rules, committed)
+    finally:
+        register.close()
     with stages.stage("rules", "Applying the rules"):
         selection = replace(select(ledger, rules, committed, balances),
                             items_read=items_in_source)
     now = request.now or dt.datetime.now().replace(microsecond=0)
     extraction_id = f"X{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     info = ExtractInfo(
-        source=redact(str(request.source)),
+        source=request.source.shown,
         config=str(request.config.path or ""),
         extraction_id=extraction_id,
         extracted_at=now,
         extracted_by=request.user or _user(),
         language=request.config.language,
-        register=str(register),
+        register=register.shown,
         version=__version__,
+        register_id=identity.register_id if identity else "",
+        secret=identity.secret if identity else b"",
     )
     with stages.stage("render", "Laying out the review"):
         content = render(selection, info)
-    return ExtractOutcome(selection, content, request.out, register, extraction_id,
-                          stages.seconds, len(ledger.items))
+    return ExtractOutcome(selection, content, request.out, register.shown, extraction_id,
+                          stages.seconds, len(ledger.items), info.register_id, recovered)
 
 
 @paused_gc()
 def extract(request: ExtractRequest, stages: Stages | None = None) -> ExtractOutcome:
     stages = stages or Stages()
-    _refuse_overwriting_audit_trail(request.out)
+    _refuse_overwriting(request.out, request.force)
     outcome = prepare(request, stages)
     with stages.stage("write", "Writing the review workbook"):
         write_atomically(outcome.content, request.out)
@@ -122,7 +125,7 @@ def write_atomically(content: WorkbookContent, out: Path) -> None:
         raise
 
 
-def _refuse_overwriting_audit_trail(out: Path) -> None:
+def _refuse_overwriting(out: Path, force: bool) -> None:
     if out.suffix.lower() not in (".xlsx", ".xlsm"):
         raise ReliquatError([Problem(Where(str(out)),
                                      "the review workbook must be .xlsm or .xlsx")])
@@ -134,10 +137,23 @@ def _refuse_overwriting_audit_trail(out: Path) -> None:
         review = read_review(out)
     except ReliquatError:
         return  # not one of ours: a plain overwrite is what the user asked for
+    refuse_overwriting_review(review, str(out), force)
+
+
+def refuse_overwriting_review(review: Review, name: str, force: bool) -> None:
+    """A Journal is an audit trail: never overwritten. A reviewer's decisions only with
+    ``force``."""
     if review.journal_length:
-        raise ReliquatError([Problem(Where(str(out)),
+        raise ReliquatError([Problem(Where(name),
             "this workbook holds committed batches (its Journal is the audit trail); "
             "extract to a new file")])
+    touched = reviewer_input(review)
+    if touched and not force:
+        lines = ", ".join(str(line) for line in touched[:10])
+        more = f" and {len(touched) - 10} more" if len(touched) > 10 else ""
+        raise ReliquatError([Problem(Where(name),
+            f"this workbook holds a reviewer's decisions (Residuals lines {lines}{more}) that "
+            f"are not committed; extract to a new file, or overwrite them with --force")])
 
 
 def _umask() -> int:

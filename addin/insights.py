@@ -11,30 +11,31 @@ from addin.config import Config, load_config
 from addin.domain.model import Ledger, Rules
 from addin.domain.money import ZERO
 from addin.domain.rules import active_alternatives, select
-from addin.locations import absolute_source, is_url
+from addin.locations import Location
 from addin.sources import read_ledger
 
 
 def load_ledger(source: str, config_path: str = "") -> Ledger:
     """A ledger read once per source version: a file source is read again when it changes."""
-    source = absolute_source(source)
-    return _cached(source, config_path, _version(source))
+    location = Location.of(source)
+    return _cached(location, config_path, _version(location))
 
 
-def _version(source: str) -> float:
-    if is_url(source):
+def _version(source: Location) -> float:
+    if source.is_url:
         return 0.0
+    path = source.given
     try:
-        if os.path.isdir(source):
-            return max((os.path.getmtime(os.path.join(source, n)) for n in os.listdir(source)),
+        if os.path.isdir(path):
+            return max((os.path.getmtime(os.path.join(path, n)) for n in os.listdir(path)),
                        default=0.0)
-        return os.path.getmtime(source)
+        return os.path.getmtime(path)
     except OSError:
         return -1.0
 
 
 @lru_cache(maxsize=8)
-def _cached(source: str, config_path: str, version: float) -> Ledger:
+def _cached(source: Location, config_path: str, version: float) -> Ledger:
     return read_ledger(source, load_config(config_path or None))
 
 

@@ -78,15 +78,27 @@ def prepare_source(kind: str, size: int, work: Path) -> Path:
     return path
 
 
+def _installation(work: Path):  # type: ignore[no-untyped-def]
+    """The settings of a run: its own register in its work folder."""
+    from dataclasses import replace
+
+    from addin.config import Config
+    from addin.locations import Location
+
+    return replace(Config(), register=Location.of(work / "register.sqlite"))
+
+
 def measure_extract(source: str, work: Path) -> dict:
     from addin import api
 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     stages = MeasuredStages()
+    config = _installation(work)
+    api.register_init(config)  # as in use: the review carries the register's check values
     start = time.perf_counter()
     outcome = api.extract(source, work / "review.xlsm", threshold=THRESHOLD, as_of=AS_OF,
-                          register=work / "register.sqlite", stages=stages)
+                          config=config, stages=stages)
     wall = time.perf_counter() - start
     return _figures(stages, wall, rows=len(outcome.selection.residuals),
                     items_fetched=outcome.items_fetched,
@@ -99,7 +111,7 @@ def measure_commit(work: Path) -> dict:
     stages = MeasuredStages()
     start = time.perf_counter()
     outcome = api.commit(work / "review.xlsm", work / "out", accept_proposals=True,
-                         register=work / "register.sqlite", stages=stages)
+                         config=_installation(work), stages=stages)
     wall = time.perf_counter() - start
     assert outcome.batch is not None
     return _figures(stages, wall, rows=len(outcome.batch.decisions))

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from addin import api  # noqa: E402
+from addin.config import Config  # noqa: E402
 from addin.demo_data import generate_ledger  # noqa: E402
+from addin.locations import Location  # noqa: E402
 
 OUT = ROOT / "docs" / "review-workbook.png"
 
@@ -27,8 +30,8 @@ def main() -> int:
         work = Path(folder)
         generate_ledger(work / "ledger.sqlite", customers=400, as_of=dt.date(2026, 11, 30))
         review = work / "review.xlsx"
-        api.extract(work / "ledger.sqlite", review, as_of=dt.date(2026, 11, 30),
-                    register=work / "register.sqlite")
+        config = replace(Config(), register=Location.of(work / "register.sqlite"))
+        api.extract(work / "ledger.sqlite", review, as_of=dt.date(2026, 11, 30), config=config)
         page = printable_residuals(review, work / "residuals.xlsx")
         pdf = to_pdf(page, work)
         subprocess.run(["pdftoppm", "-png", "-r", "120", "-f", "1", "-l", "1", "-x", "60",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
+from addin.config import Config
 from addin.domain.model import Ledger, OpenItem, Rules, Status, Subscription
+from addin.locations import Location
 
 AS_OF = dt.date(2026, 11, 30)
 LONG_OVERDUE = AS_OF - dt.timedelta(days=60)
@@ -82,3 +85,8 @@ def small_utility():
         terminated("S5", "C4"),
     ]
     return items, subscriptions
+
+
+def with_register(path) -> Config:
+    """The settings of an installation whose register is the file ``path``."""
+    return replace(Config(), register=Location.of(path))

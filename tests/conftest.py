@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -31,6 +32,20 @@ def _scratch_database(kind: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE {name}"))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def own_register(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                 ) -> None:
+    """Each test has its own user data folder, so its default register is its own (Linux's
+    platformdirs follows XDG_DATA_HOME), never the real user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+
+
+def default_register_file() -> Path:
+    from addin.register.location import default_register
+
+    return default_register().path
 
 
 @pytest.fixture(params=["postgresql", "mariadb"])

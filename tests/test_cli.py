@@ -23,7 +23,7 @@ def test_extract_then_commit_from_the_command_line(tmp_path: Path):
     committed = run("commit", str(review), "--out-dir", str(tmp_path / "out"),
                     "--accept-proposals")
     assert committed.returncode == 0, committed.stderr
-    assert "Files written:" in committed.stdout
+    assert f"Files written to {tmp_path / 'out'}:" in committed.stdout
     assert len(list((tmp_path / "out").glob("postings_*.csv"))) == 1
 
 
@@ -54,5 +54,5 @@ def test_help_explains_each_verb_and_option():
     result = run("commit", "--help")
     assert result.returncode == 0
     for option in ("--out-dir", "--accept-proposals", "--confirm-partial", "--offline",
-                   "--register", "--config"):
+                   "--source", "--config"):
         assert option in result.stdout

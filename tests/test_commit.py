@@ -11,7 +11,8 @@ import pytest
 
 from addin import api
 from addin.domain.problems import CommitRefused, ReliquatError
-from addin.register import Register
+from addin.register.location import default_register
+from addin.register.store import Register
 from addin.workbook.calamine_reader import read_sheets
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
@@ -25,6 +26,8 @@ def ledger_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def review(tmp_path: Path, ledger_dir: Path) -> Path:
+    """A review extracted with a register in place: it carries the register's check values."""
+    api.register_init()
     out = tmp_path / "review.xlsx"
     api.extract(ledger_dir, out, as_of=AS_OF, now=NOW, user="anna")
     return out
@@ -92,8 +95,16 @@ def test_the_batch_record_holds_totals_and_the_files_checksums(review: Path, tmp
                                 "rebill_lines": 2, "refused_rows": 0}
     assert record["transit_balance"] == {"CHF": "4.49"}
     assert [t["amount"] for t in record["totals"]] == ["0.50", "3.99", "0.70"]
-    assert set(record["files"]) == {f"postings_{outcome.batch.batch_id}.csv",
-                                    f"rebill_{outcome.batch.batch_id}.csv"}
+    batch = outcome.batch.batch_id
+    assert set(record["files"]) == {f"postings_{batch}.csv", f"rebill_{batch}.csv",
+                                    f"batch_{batch}.xlsx"}
+    assert record["item_columns"] == ["item_id", "subscription_id", "customer_id", "currency",
+                                      "amount", "action", "target"]
+    assert record["items"] == [["I1", "S1", "C1", "CHF", "0.50", "REBILL", "S1"],
+                               ["I3", "S2", "C2", "CHF", "4.99", "TRANSFER", "S3"],
+                               ["I4", "S2", "C2", "CHF", "-1.00", "TRANSFER", "S3"],
+                               ["I5", "S4", "C3", "CHF", "0.70", "WRITE_OFF", None]]
+    assert record["register"]["id"].startswith("R")
 
 
 def test_the_workbook_is_stamped_and_journaled(review: Path, tmp_path: Path):
@@ -151,7 +162,7 @@ def test_an_amount_edited_in_the_workbook_is_refused_naming_its_row(review, tmp_
     set_cells(review, "Items", {"I2": Decimal("0.40")})
     with pytest.raises(CommitRefused) as refused:
         commit(review, tmp_path, accept_proposals=True)
-    assert f"{review}, line 2, column 'Items!Open amount': item I1 was changed since " \
+    assert f"{review}, line 2, column 'Items': item I1 was changed since " \
            f"extraction (amount 0.40); extract again" in str(refused.value)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
@@ -200,14 +211,15 @@ class Boom(Exception):
 
 def assert_nothing_written(review: Path, before: bytes, tmp_path: Path) -> None:
     assert review.read_bytes() == before
+    assert sorted(p.name for p in review.parent.iterdir() if p.name.startswith(".")) == []
     out = tmp_path / "out"
     assert not out.exists() or [p.name for p in out.iterdir()] == []
-    assert Register(tmp_path / "reliquat-register.sqlite").committed() == {}
+    assert Register(default_register()).committed() == {}
 
 
-@pytest.mark.parametrize("where", ["addin.commit.write_rebills",
-                                   "addin.commit.write_batch_record",
-                                   "addin.workbook.openpyxl_file.FileReview.save_stamped"])
+@pytest.mark.parametrize("where", ["addin.commit.flow.write_rebills",
+                                   "addin.commit.flow.write_batch_record",
+                                   "addin.workbook.openpyxl_file.FileReview.write_stamped"])
 def test_a_failure_in_the_middle_of_a_commit_leaves_nothing(review, tmp_path, monkeypatch,
                                                             where):
     def fail(*args, **kwargs):
@@ -220,19 +232,12 @@ def test_a_failure_in_the_middle_of_a_commit_leaves_nothing(review, tmp_path, mo
     assert_nothing_written(review, before, tmp_path)
 
 
-def test_a_register_that_fails_to_commit_undoes_the_files_and_the_workbook(
-        review, tmp_path, monkeypatch):
-    from contextlib import contextmanager
+def test_a_register_that_cannot_record_the_batch_leaves_nothing(review, tmp_path,
+                                                                monkeypatch):
+    def fail(*args, **kwargs):
+        raise Boom("register write")
 
-    original = Register.recording
-
-    @contextmanager
-    def failing(self, *args, **kwargs):
-        with original(self, *args, **kwargs) as conn:
-            yield conn
-            raise Boom("register commit")
-
-    monkeypatch.setattr(Register, "recording", failing)
+    monkeypatch.setattr(Register, "claim", fail)
     before = review.read_bytes()
     with pytest.raises(Boom):
         commit(review, tmp_path, accept_proposals=True)

@@ -27,7 +27,8 @@ def test_settings_and_column_mapping_are_read(tmp_path: Path):
     assert config.rules.min_overdue_days == 45
     assert config.header_for("open_items", "item_id") == "No poste"
     assert config.header_for("open_items", "due_date") == "due_date"
-    assert config.register == tmp_path / "reg.sqlite"
+    assert config.register is not None
+    assert config.register.path == (tmp_path / "reg.sqlite").resolve()
 
 
 def test_every_bad_setting_is_reported_at_once_with_its_key(tmp_path: Path):

@@ -16,6 +16,7 @@ NOW = dt.datetime(2026, 11, 30, 9, 15)
 def setup(tmp_path):
     items, subs = small_utility()
     folder = write_csv_ledger(tmp_path / "erp", items, subs)
+    api.register_init()  # the offline commit needs the register's check values
     review = tmp_path / "review.xlsx"
     api.extract(folder, review, as_of=AS_OF, now=NOW)
     return tmp_path, folder, review, items, subs

@@ -1,8 +1,9 @@
-"""The commit checks: is each accepted decision allowed, and is it still true in the source?
+"""The commit checks: is each accepted decision allowed?
 
 Two kinds of problem: a *refusal* (the decision itself is wrong: the accountant must fix
-the row, nothing is committed) and a *stale* row (the source moved since extraction: the
-row is left out, and the batch goes on with the rest only when the accountant confirms).
+the row, nothing is committed) and a *stale* row (the source moved since extraction, found
+when the facts are read: the row is left out, and the batch goes on with the rest only when
+the accountant confirms).
 """
 
 from __future__ import annotations
@@ -10,21 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from addin.domain.batch import Decision
-from addin.domain.model import Action, BatchId, Currency, ItemId, Subscription, SubscriptionId
+from addin.domain.model import Action, BatchId, ItemId, Subscription, SubscriptionId
 from addin.domain.problems import Problem, Where
 
 
 @dataclass(frozen=True)
 class CommitFacts:
-    """What is known at commit time. ``open_amounts`` is None for an offline commit."""
+    """What is known at commit time: the subscriptions (from the source, or offline from the
+    extraction) and the items the register already holds."""
 
     today: dt.date
     subscriptions: Mapping[SubscriptionId, Subscription]
     committed: Mapping[ItemId, BatchId]
-    open_amounts: Mapping[ItemId, tuple[Decimal, Currency]] | None = None
 
 
 @dataclass
@@ -38,16 +38,14 @@ class CheckResult:
         return [p for _, problems in self.stale for p in problems]
 
 
-def check_decisions(decisions: list[Decision], facts: CommitFacts) -> CheckResult:
-    result = CheckResult()
+def check_decisions(decisions: list[Decision], facts: CommitFacts,
+                    stale: list[tuple[Decision, list[Problem]]] | None = None) -> CheckResult:
+    result = CheckResult(stale=list(stale or []))
     seen: dict[ItemId, Where] = {}
     for decision in decisions:
         refusals = _refusals(decision, facts) + _duplicates(decision, seen)
-        stale = _stale(decision, facts)
         result.refusals.extend(refusals)
-        if stale:
-            result.stale.append((decision, stale))
-        elif not refusals:
+        if not refusals:
             result.accepted.append(decision)
     return result
 
@@ -102,25 +100,6 @@ def _duplicates(d: Decision, seen: dict[ItemId, Where]) -> list[Problem]:
             problems.append(Problem(d.where, f"item {item.item_id} is also on line "
                                              f"{seen[item.item_id].line}"))
         seen[item.item_id] = d.where
-    return problems
-
-
-def _stale(d: Decision, facts: CommitFacts) -> list[Problem]:
-    if facts.open_amounts is None:
-        return []
-    problems = []
-    for item in d.items:
-        now = facts.open_amounts.get(item.item_id)
-        if now is None or now[0] == 0:
-            problems.append(Problem(d.where,
-                                    f"item {item.item_id} is no longer open in the source"))
-        elif now[1] != d.currency:
-            problems.append(Problem(d.where, f"item {item.item_id} is now in {now[1]}, "
-                                             f"was {d.currency} at extraction"))
-        elif now[0] != item.amount:
-            problems.append(Problem(d.where, f"item {item.item_id}: open amount is now "
-                                             f"{now[0]:.2f}, "
-                                             f"was {item.amount:.2f} at extraction"))
     return problems
 
 

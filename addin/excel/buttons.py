@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from addin import api
+from addin.commit.protocol import CommitIncomplete
 from addin.config import Config, load_config, parse_day, parse_threshold
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
 from addin.excel.live import LiveWorkbook, quiet
-from addin.extract import ExtractRequest
+from addin.extract import ExtractRequest, refuse_overwriting_review
+from addin.locations import Location
 from addin.progress import Stages
 from addin.sources.values import parse_text
 
@@ -67,6 +69,11 @@ def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -
     try:
         with quiet(app):
             message = action(live, Stages(report))
+    except CommitIncomplete as exc:
+        app.status_bar = False
+        app.alert(f"{title} not finished.\n\n{exc.describe(limit=15)}",
+                  title=f"Reliquat – {title}")
+        return
     except ReliquatError as exc:
         app.status_bar = False
         app.alert(f"{title} refused. Nothing was changed.\n\n{exc.describe(limit=15)}",
@@ -82,10 +89,16 @@ def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -
     app.alert(message, title=f"Reliquat – {title}")
 
 
+def _folder(live: LiveWorkbook) -> Path:
+    """Relative paths on the Control sheet are taken from the workbook's folder, not from
+    the folder Python happens to run in."""
+    return Path(live.name).resolve().parent
+
+
 def _settings(live: LiveWorkbook) -> tuple[Config, dict[str, object]]:
     inputs = live.control_inputs()
     config_path = parse_text(inputs.get("config"))
-    config = load_config(config_path or None)
+    config = load_config(_folder(live) / config_path if config_path else None)
     language = parse_text(inputs.get("language"))
     if language:
         config = replace(config, language=language)
@@ -100,28 +113,49 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
                             "database URL)")
     threshold = inputs.get("threshold")
     as_of = inputs.get("as_of")
-    register = parse_text(inputs.get("register"))
+    _confirm_overwrite(live)
     outcome = api.prepare_extract(ExtractRequest(
-        source=source, out=Path(live.name), config=config,
+        source=Location.of(source, base=_folder(live)), out=Path(live.name), config=config,
         threshold=parse_threshold(parse_text(threshold)) if threshold not in (None, "") else None,
-        as_of=_day(as_of), register=Path(register) if register else None), stages)
+        as_of=_day(as_of)), stages)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
-    return (f"{flagged} subscription(s) flagged, {len(outcome.selection.exclusions)} small "
-            f"item(s) excluded with a reason. Review the Residuals sheet.")
+    return _recovered(outcome.recovered) + (
+        f"{flagged} subscription(s) flagged, {len(outcome.selection.exclusions)} small "
+        f"item(s) excluded with a reason. Review the Residuals sheet.")
 
 
-def _out_dir(live: LiveWorkbook, inputs: dict[str, object]) -> Path:
-    chosen = parse_text(inputs.get("out_dir"))
-    return Path(chosen) if chosen else Path(live.name).parent / "exports"
+def _confirm_overwrite(live: LiveWorkbook) -> None:
+    """A Journal is never overwritten; a reviewer's decisions only after a Yes."""
+    from addin.workbook.review import parse_review
+
+    try:
+        review = parse_review(live.read_sheets(), live.name)
+    except ReliquatError:
+        return  # an empty template, or sheets the extraction rewrites anyway
+    try:
+        refuse_overwriting_review(review, live.name, force=False)
+    except ReliquatError as refused:
+        if review.journal_length:
+            raise
+        answer = live.book.app.alert(f"{refused.describe()}\n\nOverwrite them?",
+                                     title="Reliquat – Extract", buttons="yes_no")
+        if answer != "yes":
+            raise
+
+
+def _recovered(messages: tuple[str, ...]) -> str:
+    if not messages:
+        return ""
+    return "An interrupted commit was dealt with first:\n" + "\n".join(
+        f"- {m}" for m in messages) + "\n\n"
 
 
 def _validate(live: LiveWorkbook, stages: Stages) -> str:
-    config, inputs = _settings(live)
+    config, _ = _settings(live)
     try:
-        outcome = api.commit(live, _out_dir(live, inputs), config=config, dry_run=True,
-                             stages=stages)
+        outcome = api.commit(live, config=config, dry_run=True, stages=stages)
     except CommitRefused as refused:
         live.write_checks(refused.problems)
         raise
@@ -131,20 +165,20 @@ def _validate(live: LiveWorkbook, stages: Stages) -> str:
 
 
 def _commit(live: LiveWorkbook, stages: Stages) -> str:
-    config, inputs = _settings(live)
-    out_dir = _out_dir(live, inputs)
+    config, _ = _settings(live)
     try:
-        outcome = api.commit(live, out_dir, config=config, stages=stages)
+        outcome = api.commit(live, config=config, stages=stages)
     except StaleRows as stale:
         answer = live.book.app.alert(f"{stale.describe(limit=10)}\n\nCommit the other rows?",
                                      title="Reliquat – Commit", buttons="yes_no")
         if answer != "yes":
             raise
-        outcome = api.commit(live, out_dir, config=config, confirm_partial=True,
-                             stages=stages)
+        outcome = api.commit(live, config=config, confirm_partial=True, stages=stages)
     assert outcome.batch is not None
-    return (f"Batch {outcome.batch.batch_id}: {len(outcome.batch.decisions)} row(s), "
-            f"{len(outcome.batch.item_ids)} item(s).\nFiles in {out_dir}.")
+    note = f"\n\n{outcome.note}" if outcome.note else ""
+    return _recovered(outcome.recovered) + (
+        f"Batch {outcome.batch.batch_id}: {len(outcome.batch.decisions)} row(s), "
+        f"{len(outcome.batch.item_ids)} item(s).\nFiles in {outcome.out_dir}.{note}")
 
 
 

@@ -6,9 +6,8 @@ installed package by a test): whole blocks are read and written in one call each
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,20 +125,29 @@ class LiveWorkbook:
                     f"{previous}; {problem.message}"
         _SavedLive(self).apply("residuals", layout.RESIDUALS, cells)
 
-    def save_stamped(self, stamps: Stamps, audit_copy: Path | None) -> _SavedLive:
+    def signature(self) -> str:
+        return ""  # Excel holds the workbook: nothing can swap its file meanwhile
+
+    def stamped_path(self, batch_id: str) -> None:
+        return None
+
+    def write_stamped(self, stamps: Stamps, path: Path) -> None:
+        raise AssertionError("a workbook open in Excel is stamped in place")
+
+    def install_stamps(self, stamps: Stamps) -> str:
+        """The batch is committed already: stamp and save; if Excel fails, put the cells back
+        and say so (the register and the export folder hold the batch)."""
         saved = _SavedLive(self)
         try:
             saved.apply("residuals", layout.RESIDUALS, stamps.residuals)
             saved.apply("items", layout.ITEMS, stamps.items)
             saved.append_journal(stamps.journal_rows)
             self.book.save()
-            if audit_copy is not None:
-                shutil.copyfile(self.name, audit_copy)
-                saved.audit_copy = audit_copy
-        except BaseException:
-            saved.undo()
-            raise
-        return saved
+        except Exception as exc:  # any COM or AppleScript error: the batch stays committed
+            with suppress(Exception):
+                saved.undo()
+            return f"the workbook could not be stamped in Excel ({type(exc).__name__}: {exc})"
+        return ""
 
 
 @dataclass
@@ -148,7 +156,6 @@ class _SavedLive:
 
     live: LiveWorkbook
     previous: list[tuple[Any, object]] = field(default_factory=list)
-    audit_copy: Path | None = None
 
     def apply(self, key: str, sheet_def: layout.Sheet,
               cells: dict[tuple[int, str], object]) -> None:
@@ -182,9 +189,3 @@ class _SavedLive:
                 block.clear_contents()
             else:
                 block.value = before
-        self.live.book.save()
-        if self.audit_copy is not None:
-            self.audit_copy.unlink(missing_ok=True)
-
-    def done(self) -> None:
-        self.previous.clear()

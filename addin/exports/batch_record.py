@@ -1,17 +1,27 @@
-"""The batch record: who, when, with what settings, what totals, and each file's sha256."""
+"""The batch record: who, when, with what settings and register, every item, the totals, and
+each file's sha256.
+
+It is the export folder's own witness: it lists every item of the batch, so that an item
+exported once is refused again even by a register that lost it (``addin/register/witness``),
+and a lost register can be rebuilt from the records.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from addin import __version__
 from addin.config import Config
 from addin.domain.batch import Batch, Decision, transit_balance
 from addin.domain.problems import Problem
-from addin.locations import redact
+
+ITEM_COLUMNS = ("item_id", "subscription_id", "customer_id", "currency", "amount", "action",
+                "target")
 
 
 def sha256_of(path: Path) -> str:
@@ -22,18 +32,38 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_batch_record(path: Path, batch: Batch, *, files: list[Path], source: str,
-                       workbook: str, user: str, at: dt.datetime, offline: bool,
-                       stale: list[tuple[Decision, list[Problem]]], config: Config) -> None:
+@dataclass(frozen=True)
+class RecordContext:
+    """Where a batch comes from and where it is recorded (every location in its shown form)."""
+
+    source: str
+    workbook: str
+    user: str
+    at: dt.datetime
+    offline: bool
+    register_id: str
+    register: str
+
+
+def item_rows(batch: Batch) -> list[list[str | None]]:
+    return [[item.item_id, d.subscription_id, d.customer_id, d.currency, f"{item.amount:.2f}",
+             d.action.value, d.target] for d in batch.decisions for item in d.items]
+
+
+def write_batch_record(path: Path, batch: Batch, *, files: Mapping[str, Path],
+                       context: RecordContext, stale: list[tuple[Decision, list[Problem]]],
+                       config: Config) -> None:
+    """``files`` maps each file's name in the export folder to where it is now."""
     transit = transit_balance(batch.postings, config.accounts.transit)
     record = {
         "batch_id": batch.batch_id,
-        "committed_at": at.isoformat(),
-        "committed_by": user,
+        "committed_at": context.at.isoformat(),
+        "committed_by": context.user,
         "tool_version": __version__,
-        "workbook": workbook,
-        "source": redact(source),
-        "offline": offline,
+        "register": {"id": context.register_id, "location": context.register},
+        "workbook": context.workbook,
+        "source": context.source,
+        "offline": context.offline,
         "posting_date": batch.posting_date.isoformat(),
         "accounts": vars(config.accounts),
         "billing": {"charge_code": config.billing.charge_code,
@@ -52,6 +82,13 @@ def write_batch_record(path: Path, batch: Batch, *, files: list[Path], source: s
              "reasons": [p.message for p in problems]}
             for d, problems in stale
         ],
-        "files": {f.name: {"sha256": sha256_of(f), "bytes": f.stat().st_size} for f in files},
+        "files": {name: {"sha256": sha256_of(f), "bytes": f.stat().st_size}
+                  for name, f in files.items()},
+        "item_columns": list(ITEM_COLUMNS),
+        "items": "ITEMS",
     }
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(record, indent=2, ensure_ascii=False)
+    items = ",\n".join(f"    {json.dumps(row, ensure_ascii=False)}" for row in item_rows(batch))
+    text = text.replace('"items": "ITEMS"', f'"items": [\n{items}\n  ]' if items else
+                        '"items": []')
+    path.write_text(text + "\n", encoding="utf-8")

@@ -17,7 +17,7 @@ from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
 from addin.domain.problems import Problem, SourceError, Where
 from addin.domain.rules import Balances
-from addin.locations import is_url, redact
+from addin.locations import Location
 from addin.memory import paused_gc
 from addin.sources.build import build_ledger
 from addin.sources.table import ENTITIES, RawColumns
@@ -32,14 +32,15 @@ if TYPE_CHECKING:
 __all__ = ["read_for_commit", "read_for_rules", "read_ledger"]
 
 
-def read_ledger(source: str | Path, config: Config) -> Ledger:
+def read_ledger(source: Location | str | Path, config: Config) -> Ledger:
     """The open items and subscriptions of ``source``, or a SourceError naming every problem."""
-    text = str(source)
+    if not isinstance(source, Location):
+        source = Location.of(source)
     with paused_gc():
-        database = _database(text)
+        database = _database(source)
         if database is not None:
             return _from_database(database, config)
-        path = Path(text).expanduser()
+        path = source.path
         if path.is_dir():
             items, subs = _both(lambda entity: _from_folder(path, entity, config))
         elif path.suffix.lower() in WORKBOOK_SUFFIXES:
@@ -47,18 +48,18 @@ def read_ledger(source: str | Path, config: Config) -> Ledger:
 
             items, subs = _both(lambda entity: read_sheet_columns(path, entity, entity, config))
         else:
-            raise SourceError([Problem(Where(text), _unknown_kind(path))])
+            raise SourceError([Problem(Where(source.shown), _unknown_kind(path))])
         return build_ledger(items, subs, config, str(path))
 
 
-def read_for_rules(source: str | Path, config: Config, rules: Rules,
+def read_for_rules(source: Location, config: Config, rules: Rules,
                    committed: Iterable[ItemId]) -> tuple[Ledger, Balances | None, int]:
     """The part of the ledger the rules need, the customers' balances when the ledger holds
     only part of their items, and how many items the source holds.
 
     A database does the selection itself (see pushdown); a file is read whole.
     """
-    database = _database(str(source))
+    database = _database(source)
     if database is None:
         ledger = read_ledger(source, config)
         return ledger, None, len(ledger.items)
@@ -70,28 +71,29 @@ def read_for_rules(source: str | Path, config: Config, rules: Rules,
     return ledger, balances, stats.items_in_source
 
 
-def read_for_commit(source: str | Path, config: Config, item_ids: Sequence[ItemId],
-                    subscription_ids: Sequence[str]) -> Ledger:
-    """The committed items as the source shows them now, and the subscriptions involved."""
-    database = _database(str(source))
+def read_for_commit(source: Location, config: Config, subscription_ids: Sequence[str]
+                    ) -> Ledger:
+    """Every open item of the given subscriptions as the source shows them now, and those
+    subscriptions (a file source is read whole)."""
+    database = _database(source)
     if database is None:
         return read_ledger(source, config)
     from addin.sources.pushdown import read_items
 
     with paused_gc(), _connection(database) as (connection, label):
-        return read_items(connection, config, item_ids, subscription_ids, label)
+        return read_items(connection, config, subscription_ids, label)
 
 
-def _database(source: str) -> str | Path | None:
-    """A URL, or the path of a SQLite file; None for a folder or a workbook.
-    A missing path is reported here, before anything else is tried."""
-    if is_url(source):
+def _database(source: Location) -> Location | None:
+    """The location when it is a database (a URL, or a SQLite file); None for a folder or a
+    workbook. A missing path is reported here, before anything else is tried."""
+    if source.is_url:
         return source
-    path = Path(source).expanduser()
+    path = source.path
     if not path.exists():
-        raise SourceError([Problem(Where(source), "source not found")])
+        raise SourceError([Problem(Where(source.shown), "source not found")])
     if path.is_file() and (path.suffix.lower() in SQLITE_SUFFIXES or _is_sqlite(path)):
-        return path
+        return source
     return None
 
 
@@ -127,7 +129,7 @@ def _from_folder(folder: Path, entity: str, config: Config) -> RawColumns:
                                f"missing file: {entity}.csv (or {entity}.xlsx)")])
 
 
-def _from_database(source: str | Path, config: Config) -> Ledger:
+def _from_database(source: Location, config: Config) -> Ledger:
     from addin.sources.sql_source import read_entity
 
     with _connection(source) as (connection, label):
@@ -136,13 +138,13 @@ def _from_database(source: str | Path, config: Config) -> Ledger:
 
 
 @contextmanager
-def _connection(source: str | Path) -> Iterator[tuple[Connection, str]]:
+def _connection(source: Location) -> Iterator[tuple[Connection, str]]:
     """A connection and the source as it may be shown (no password); closed in any case."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from addin.sources.sql_source import connect
 
-    label = redact(source) if isinstance(source, str) else str(source)
+    label = source.shown
     engine = connect(source)
     try:
         with engine.connect() as connection:

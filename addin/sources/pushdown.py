@@ -10,7 +10,7 @@ whole ledger:
 - every eligible item of a subscription that nets to zero;
 - every small item a rule keeps out (|amount| <= threshold), with its subscription;
 - the items of the register still open in the source, and their subscriptions' items,
-  since the register lives beside the workbook, not in the ERP.
+  since the register is not in the ERP's database.
 
 Only SELECTs run; every value is a bound parameter.
 """
@@ -41,8 +41,8 @@ from addin.domain.model import ItemId, Ledger, Rules
 from addin.domain.rules import Balances
 from addin.sources.build import build_ledger
 from addin.sources.entities import entity_query
+from addin.sources.sql_keys import key_chunks, member_of
 from addin.sources.table import RawTable
-from addin.sql_keys import key_chunks, member_of
 
 
 @dataclass(frozen=True)
@@ -149,13 +149,13 @@ def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequen
     return found
 
 
-def read_items(conn: Connection, config: Config, item_ids: Sequence[ItemId],
-               subscription_ids: Sequence[str], label: str) -> Ledger:
-    """Only the given items (those still open) and the given subscriptions with theirs."""
+def read_items(conn: Connection, config: Config, subscription_ids: Sequence[str],
+               label: str) -> Ledger:
+    """Every open item of the given subscriptions, and those subscriptions."""
     items = entity_query(conn, "open_items", config).subquery("oi")
     subs = entity_query(conn, "subscriptions", config).subquery("sb")
-    item_rows = _rows_in(conn, select(items), items.c.item_id, list(item_ids))
-    wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
+    wanted = sorted(set(subscription_ids))
+    item_rows = _rows_in(conn, select(items), items.c.subscription_id, wanted)
     sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, wanted)
     return build_ledger(
         RawTable(f"{label} open_items", tuple(items.c.keys()), item_rows, first_line=None),

@@ -21,28 +21,43 @@ from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
-from addin.locations import redact, with_password
+from addin.locations import Location, with_password
 from addin.sources.table import RawColumns, locate_columns, no_line, raw_columns
 
 _COMMENT_OR_TEXT = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 _PYSQLITE = ("sqlite", "sqlite+pysqlite")
 
 
-def connect(source: str | Path) -> Engine:
+def connect(source: Location) -> Engine:
     """An engine for a URL or a SQLite file path. A SQLite file is opened read-only and must
     exist (SQLite would otherwise create an empty one); a server's password may come from the
     environment or the keyring (``with_password``)."""
-    if isinstance(source, Path):
-        return _read_only_sqlite(source)
-    url = source
+    if not source.is_url:
+        return _read_only_sqlite(source.path)
     try:
-        parsed = make_url(url)
+        parsed = make_url(source.given)
         if parsed.drivername in _PYSQLITE and _is_file_database(parsed.database):
             return _read_only_sqlite(Path(str(parsed.database)))
-        return create_engine(with_password(url))
-    except (ArgumentError, SQLAlchemyError, ImportError, ValueError) as exc:
-        raise SourceError([Problem(Where(redact(url)),
+        return create_engine(with_password(source.given))
+    except (ArgumentError, SQLAlchemyError, ValueError) as exc:
+        raise SourceError([Problem(Where(source.shown),
                                    f"cannot use this database URL: {exc}")]) from exc
+    except ImportError as exc:
+        raise SourceError([Problem(Where(source.shown), missing_driver(parsed.drivername, exc))]
+                          ) from exc
+
+
+_DRIVER_EXTRAS = {"postgresql": "postgres", "mysql": "mariadb", "mariadb": "mariadb"}
+
+
+def missing_driver(drivername: str, exc: ImportError) -> str:
+    """The error a user can act on: which extra of Reliquat brings the driver."""
+    dialect = drivername.split("+", 1)[0]
+    extra = _DRIVER_EXTRAS.get(dialect)
+    if extra is None:
+        return f"cannot use this database URL: {exc}"
+    return (f"the database driver is not installed ({exc}): "
+            f"pip install \"reliquat[{extra}]\"")
 
 
 def _is_file_database(database: str | None) -> bool:

@@ -101,6 +101,7 @@ RESIDUALS = Sheet(
         C("check", "Check", "Contrôle", "Prüfung", width=40),
         C("alt_start", "_alt_start", "_alt_start", "_alt_start", K.INTEGER, 4, hidden=True),
         C("alt_count", "_alt_count", "_alt_count", "_alt_count", K.INTEGER, 4, hidden=True),
+        C("seal", "_check", "_check", "_check", width=34, hidden=True),
     ),
     code_name="shResiduals",
 )
@@ -120,7 +121,7 @@ ITEMS = Sheet(
         C("customer_id", "Customer", "Client", "Kunde"),
         C("customer_name", "Name", "Nom", "Name", width=26),
         C("batch", "Batch", "Lot", "Stapel", width=22),
-        C("fingerprint", "_fingerprint", "_fingerprint", "_fingerprint", width=18, hidden=True),
+        C("seal", "_check", "_check", "_check", width=34, hidden=True),
     ),
     code_name="shItems",
 )
@@ -193,6 +194,7 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("language", "Language (en, fr, de)", "Langue (en, fr, de)", "Sprache (en, fr, de)"),
     ("out_dir", "Export folder", "Dossier d'export", "Exportordner"),
     ("register", "Register", "Registre", "Register"),
+    ("register_id", "Register id", "Identifiant du registre", "Register-ID"),
     ("basis", "Compared with the threshold", "Comparé au seuil", "Mit der Schwelle verglichen"),
     ("min_overdue_days", "Minimum days overdue", "Jours de retard minimum",
      "Mindestanzahl Tage überfällig"),
@@ -208,7 +210,11 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
      "Ausgeschlossene Kleinposten"),
     ("totals", "Totals by proposal", "Totaux par proposition", "Summen nach Vorschlag"),
     ("tool_version", "Reliquat version", "Version de Reliquat", "Reliquat-Version"),
+    ("seal", "Check value (keyed by the register)", "Valeur de contrôle (clé du registre)",
+     "Prüfwert (Schlüssel des Registers)"),
 )
+# The rows the accountant fills in; the others are the extraction's record.
+CONTROL_INPUTS = ("source", "threshold", "as_of", "config", "language", "out_dir")
 
 ACTIONS = ("REBILL", "TRANSFER", "WRITE_OFF", "KEEP")
 ACCEPT_VALUES = {"en": ("Yes", "No"), "fr": ("Oui", "Non"), "de": ("Ja", "Nein")}

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -21,63 +19,41 @@ from addin.workbook.review import find_titles, header_positions
 from addin.workbook.stamping import CannotPatch, write_stamped
 
 
-@dataclass
-class _SavedFile:
-    path: Path
-    backup: Path
-    audit_copy: Path | None
-
-    def undo(self) -> None:
-        os.replace(self.backup, self.path)
-        if self.audit_copy is not None:
-            self.audit_copy.unlink(missing_ok=True)
-
-    def done(self) -> None:
-        self.backup.unlink(missing_ok=True)
-
-
 class FileReview:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
         self.suffix = path.suffix.lower()
+        self._read_as = ""
 
     def read_sheets(self) -> dict[str, list[list[object]]]:
+        self._read_as = file_signature(self.path)
         return read_sheets(self.path)
 
-    def save_stamped(self, stamps: Stamps, audit_copy: Path | None) -> _SavedFile:
-        """Write the stamped workbook beside the original, then swap it in; undo swaps back."""
-        stamped = self._stamped_temp(stamps)
-        try:
-            if audit_copy is not None:
-                shutil.copyfile(stamped, audit_copy)
-            backup = self.path.with_name(f".{self.path.name}.before-commit")
-            shutil.copy2(self.path, backup)
-            os.replace(stamped, self.path)
-        except BaseException:
-            stamped.unlink(missing_ok=True)
-            if audit_copy is not None:
-                audit_copy.unlink(missing_ok=True)
-            raise
-        return _SavedFile(self.path, backup, audit_copy)
+    def signature(self) -> str:
+        return self._read_as or file_signature(self.path)
 
-    def _stamped_temp(self, stamps: Stamps) -> Path:
-        """The stamped workbook in a temporary file beside the original: patched in its
-        package when possible (seconds), else loaded and saved with openpyxl (minutes)."""
-        handle, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.suffix,
-                                        dir=self.path.parent)
-        os.close(handle)
-        stamped = Path(name)
+    def stamped_path(self, batch_id: str) -> Path:
+        """Beside the workbook, hidden: the swap into place is then a rename."""
+        return self.path.with_name(f".{self.path.stem}.{batch_id}{self.suffix}")
+
+    def write_stamped(self, stamps: Stamps, path: Path) -> None:
+        """The stamped workbook at ``path``: patched in its package when possible (seconds),
+        else loaded and saved with openpyxl (minutes)."""
         try:
             try:
-                write_stamped(self.path, stamped, stamps)
+                write_stamped(self.path, path, stamps)
             except CannotPatch:
-                self._save_with_openpyxl(stamps, stamped)
-            shutil.copymode(self.path, stamped)
-        except BaseException:
-            stamped.unlink(missing_ok=True)
-            raise
-        return stamped
+                self._save_with_openpyxl(stamps, path)
+            shutil.copymode(self.path, path)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise WorkbookError([Problem(Where(str(path.parent)),
+                f"cannot write the stamped workbook beside {self.path.name}: "
+                f"{exc.strerror or exc}")]) from exc
+
+    def install_stamps(self, stamps: Stamps) -> str:
+        raise AssertionError("a workbook file is stamped through its stamped copy")
 
     def _save_with_openpyxl(self, stamps: Stamps, target: Path) -> None:
         try:
@@ -120,6 +96,31 @@ def _last_filled_row(ws: Worksheet) -> int:
         if any(cell.value not in (None, "") for cell in ws[row]):
             return row
     return 0
+
+
+def file_signature(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def install_stamped_file(workbook: Path, stamped: Path, signature: str) -> str:
+    """Swap the workbook for its stamped copy, unless it changed since it was read (then the
+    copy is dropped: the audit copy in the export folder holds the stamps). "" when swapped,
+    else why not."""
+    if file_signature(workbook) != signature:
+        stamped.unlink(missing_ok=True)
+        return (f"the workbook {workbook} changed while the batch was committed and is not "
+                f"stamped; the audit copy holds the stamped one")
+    try:
+        os.replace(stamped, workbook)
+    except OSError as exc:
+        stamped.unlink(missing_ok=True)
+        return (f"the workbook {workbook} could not be stamped ({exc.strerror or exc}); the "
+                f"audit copy holds the stamped one")
+    return ""
 
 
 def set_value(cell: object, value: Value) -> None:

@@ -25,18 +25,28 @@ class Stamps:
     journal_rows: list[list[Value]] = field(default_factory=list)
 
 
-class Saved(Protocol):
-    """A workbook saved with its stamps: ``undo`` puts the previous one back, ``done`` ends."""
-
-    def undo(self) -> None: ...
-
-    def done(self) -> None: ...
-
-
 class ReviewWorkbook(Protocol):
+    """A review workbook, a file or one open in Excel.
+
+    A file is stamped in two steps, so that its stamped copy exists before the batch becomes
+    visible: ``write_stamped`` writes the copy at ``stamped_path`` beside it, and the commit
+    swaps it in afterwards. A workbook open in Excel has no such copy (``stamped_path`` is
+    None): ``install_stamps`` writes the cells and saves, once the batch is committed.
+    """
+
     name: str
     suffix: str
 
     def read_sheets(self) -> dict[str, list[list[object]]]: ...
 
-    def save_stamped(self, stamps: Stamps, audit_copy: Path | None) -> Saved: ...
+    def signature(self) -> str:
+        """The file as it was read (size and time), to see whether it changed since."""
+        ...
+
+    def stamped_path(self, batch_id: str) -> Path | None: ...
+
+    def write_stamped(self, stamps: Stamps, path: Path) -> None: ...
+
+    def install_stamps(self, stamps: Stamps) -> str:
+        """Stamp and save; "" when done, else why not (the batch is committed either way)."""
+        ...

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from addin.domain.model import Action, Residual, Selection
 from addin.domain.money import ZERO
+from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal, rules_seal
 from addin.workbook import layout
 from addin.workbook.content import ListValidation, SheetContent, Value, WorkbookContent
 
@@ -27,13 +27,17 @@ class ExtractInfo:
     register: str = ""
     out_dir: str = ""
     version: str = ""
+    register_id: str = ""  # empty when no register existed yet: nothing keys the check values
+    secret: bytes = field(default=b"", repr=False)
 
 
-def fingerprint(extraction_id: str, subscription_id: str, currency: str, item_id: str,
-                amount: Decimal) -> str:
-    """A check value per item row, so an amount edited after extraction is caught at commit."""
-    text = f"{extraction_id}|{subscription_id}|{currency}|{item_id}|{amount:.2f}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def row_facts(residual: Residual) -> RowFacts:
+    sub = residual.subscription
+    items = sorted(residual.items, key=lambda i: i.item_id)
+    return RowFacts(sub.subscription_id, residual.currency, residual.customer_id,
+                    sub.status.value,
+                    tuple(ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount)
+                          for i in items))
 
 
 def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
@@ -43,7 +47,7 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
     content = WorkbookContent(
         sheets=[
             SheetContent(layout.CONTROL, lang, control_rows(selection, info)),
-            _residuals(selection, offsets, lang),
+            _residuals(selection, offsets, info),
             SheetContent(layout.ITEMS, lang, _items(selection, info)),
             SheetContent(layout.EXCLUDED, lang, _excluded(selection)),
             SheetContent(layout.JOURNAL, lang, []),
@@ -99,6 +103,7 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
             language=lang,
             out_dir=info.out_dir,
             register=info.register,
+            register_id=info.register_id,
             basis=f"per subscription and currency: sum of eligible items "
                   f"(overdue ≥ {rules.min_overdue_days} days, not blocked, not in dispute, "
                   f"not committed before)",
@@ -114,6 +119,8 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
             items_excluded=len(selection.exclusions),
             totals=proposal_totals(selection.residuals),
             tool_version=info.version,
+            seal=rules_seal(info.secret, info.extraction_id, info.register_id, info.source,
+                            rules) if info.secret else None,
         )
     index = {"en": 1, "fr": 2, "de": 3}[str(lang)]
     return [[row[index], values.get(row[0]), row[0]] for row in layout.CONTROL_ROWS]
@@ -150,19 +157,22 @@ def _alternatives(selection: Selection) -> tuple[list[str], dict[str, tuple[int,
     return rows, offsets
 
 
-def _residuals(selection: Selection, offsets: dict[str, tuple[int, int]], lang: str
+def _residuals(selection: Selection, offsets: dict[str, tuple[int, int]], info: ExtractInfo
                ) -> SheetContent:
     rows: list[list[Value]] = []
     for r in selection.residuals:
         start, count = offsets.get(r.customer_id, (0, 0))
         sub = r.subscription
+        seal = row_seal(info.secret, info.extraction_id, row_facts(r),
+                        selection.alternatives.get(r.customer_id, ())) if info.secret else None
         rows.append([
             sub.subscription_id, r.customer_id, r.customer_name, sub.label, sub.status.value,
             r.currency, r.balance, len(r.items), r.customer_whole_balance,
             r.customer_overdue_balance, r.proposed_action.value, r.proposed_target, r.reason,
             r.proposed_action.value, r.proposed_target, None, None, None, None, start, count,
+            seal,
         ])
-    return SheetContent(layout.RESIDUALS, lang, rows, residual_validations())
+    return SheetContent(layout.RESIDUALS, info.language, rows, residual_validations())
 
 
 def _items(selection: Selection, info: ExtractInfo) -> list[list[Value]]:
@@ -170,12 +180,14 @@ def _items(selection: Selection, info: ExtractInfo) -> list[list[Value]]:
     rows: list[list[Value]] = []
     for r in selection.residuals:
         for i in r.items:
+            seal = item_seal(info.secret, info.extraction_id, i.subscription_id, i.currency,
+                             i.customer_id,
+                             ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount)
+                             ) if info.secret else None
             rows.append([
                 i.subscription_id, i.currency, i.item_id, i.document_no, i.document_date,
                 i.due_date, (as_of - i.due_date).days, i.original_amount, i.open_amount,
-                i.customer_id, i.customer_name, None,
-                fingerprint(info.extraction_id, i.subscription_id, i.currency, i.item_id,
-                            i.open_amount),
+                i.customer_id, i.customer_name, None, seal,
             ])
     return rows
 

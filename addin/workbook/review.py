@@ -39,6 +39,7 @@ class ReviewRow(NamedTuple):
     accept: str
     notes: str
     batch: str
+    seal: str
 
 
 class ReviewItem(NamedTuple):
@@ -51,7 +52,7 @@ class ReviewItem(NamedTuple):
     open_amount: Decimal
     customer_id: str
     batch: str
-    fingerprint: str
+    seal: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +218,7 @@ def _residuals(table: _Columns) -> list[ReviewRow]:
         ReviewRow, table.lines, text("subscription_id"), text("customer_id"),
         text("customer_name"), text("status"), text("currency"), table.amounts("balance"),
         text("proposed_action"), text("proposed_target"), list(map(str.upper, text("action"))),
-        text("target"), text("accept"), text("notes"), text("batch")))
+        text("target"), text("accept"), text("notes"), text("batch"), text("seal")))
 
 
 def _items(table: _Columns) -> list[ReviewItem]:
@@ -225,7 +226,7 @@ def _items(table: _Columns) -> list[ReviewItem]:
     return list(map(
         ReviewItem, table.lines, text("subscription_id"), text("currency"), text("item_id"),
         text("document_no"), table.dates("due_date"), table.amounts("open_amount"),
-        text("customer_id"), text("batch"), text("fingerprint")))
+        text("customer_id"), text("batch"), text("seal")))
 
 
 def _alternatives(residual_rows: Rows, list_rows: Rows, rows: list[ReviewRow]
@@ -261,3 +262,11 @@ def is_yes(text: str) -> bool:
 
 def is_no(text: str) -> bool:
     return text.strip().lower() in layout.NO_WORDS
+
+
+def reviewer_input(review: Review) -> list[int]:
+    """The Residuals lines a reviewer has worked on: an Accept, a changed Action or Target,
+    a note."""
+    return [row.line for row in review.rows
+            if row.accept or row.notes or (row.action and row.action != row.proposed_action)
+            or (row.target and row.target != row.proposed_target)]

@@ -106,21 +106,39 @@ def test_commit_asks_before_leaving_out_rows_paid_since_extraction(book, tmp_pat
     assert rows[0][18] == "not committed: item I1 is no longer open in the source"
 
 
-def test_a_failed_commit_puts_the_workbook_back(book, tmp_path, monkeypatch):
+def test_a_commit_that_cannot_write_its_files_changes_nothing(book, tmp_path, monkeypatch):
     buttons.extract(book)
     book.sheets["Residuals"].range((2, 16)).value = "Yes"
     before = {s.name: dict(s.cells) for s in book.sheets}
 
-    def fail(*args, **kwargs):
-        raise OSError("disk full")
+    def fail(path, *args, **kwargs):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("addin.excel.live.shutil.copyfile", fail)
+    monkeypatch.setattr("addin.commit.flow.write_rebills", fail)
     buttons.commit(book)
-    assert book.app.alerts[-1][1].startswith("Commit failed. Nothing was changed.")
-    assert "OSError: disk full" in book.app.alerts[-1][1]
+    message = book.app.alerts[-1][1]
+    assert message.startswith("Commit refused. Nothing was changed.")
+    assert "rebill_B" in message and "cannot write: No space left on device" in message
     assert {s.name: dict(s.cells) for s in book.sheets} == before
     exports = tmp_path / "exports"
     assert not exports.exists() or list(exports.iterdir()) == []
+
+
+def test_excel_failing_to_save_after_the_commit_says_the_batch_is_committed(book, tmp_path,
+                                                                            monkeypatch):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    before = {s.name: dict(s.cells) for s in book.sheets}
+
+    def fail():
+        raise RuntimeError("the file is read-only")
+
+    monkeypatch.setattr(book, "save", fail)
+    buttons.commit(book)
+    message = book.app.alerts[-1][1]
+    assert message.startswith("Batch B") and "could not be stamped in Excel" in message
+    assert {s.name: dict(s.cells) for s in book.sheets} == before
+    assert len(list((tmp_path / "exports").glob("postings_B*.csv"))) == 1
 
 
 def test_a_large_sheet_goes_to_excel_in_blocks_of_rows(book, monkeypatch):

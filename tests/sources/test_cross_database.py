@@ -8,6 +8,7 @@ import pytest
 
 from addin import api
 from addin.demo_data import generate_ledger, write_csv_folder
+from tests.builders import with_register
 
 pytestmark = pytest.mark.database
 AS_OF = dt.date(2026, 11, 30)
@@ -16,10 +17,9 @@ NOW = dt.datetime(2026, 11, 30, 9, 0)
 
 def run_batch(source: str, work: Path) -> tuple[list[tuple], dict[str, str]]:
     review = work / "review.xlsx"
-    extracted = api.extract(source, review, as_of=AS_OF, now=NOW,
-                            register=work / "register.sqlite")
-    committed = api.commit(review, work / "out", accept_proposals=True, now=NOW,
-                           register=work / "register.sqlite")
+    config = with_register(work / "register.sqlite")
+    extracted = api.extract(source, review, as_of=AS_OF, now=NOW, config=config)
+    committed = api.commit(review, work / "out", accept_proposals=True, now=NOW, config=config)
     rows = [(r.subscription.subscription_id, r.currency, r.balance, r.proposed_action,
              r.proposed_target, r.customer_whole_balance, r.customer_overdue_balance,
              tuple(i.item_id for i in r.items)) for r in extracted.selection.residuals]
@@ -53,7 +53,7 @@ def test_a_database_server_gives_the_same_batch(reference, server_url, tmp_path)
 
 def test_many_small_in_lists_give_the_same_batch(reference, tmp_path, monkeypatch):
     """The pushdown splits its IN lists by what each server takes: the cut changes nothing."""
-    from addin import sql_keys
+    from addin.sources import sql_keys
 
     rows, files, ledger = reference
     monkeypatch.setattr(sql_keys, "CHUNK", 7)

@@ -7,13 +7,14 @@ from sqlalchemy.exc import OperationalError
 
 from addin.config import load_config
 from addin.domain.problems import SourceError
+from addin.locations import Location
 from addin.sources import read_ledger
 from addin.sources.sql_source import connect
 from tests.sources.small_ledger import EXPECTED_ITEMS, write_sqlite
 
 
 def test_a_sqlite_file_is_opened_read_only(tmp_path):
-    engine = connect(write_sqlite(tmp_path / "erp.sqlite"))
+    engine = connect(Location.of(write_sqlite(tmp_path / "erp.sqlite")))
     with engine.connect() as connection, pytest.raises(OperationalError, match="readonly"):
         connection.execute(text("DELETE FROM open_items"))
     engine.dispose()

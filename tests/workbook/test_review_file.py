@@ -26,9 +26,9 @@ def test_sheets_headers_and_formats_an_accountant_expects(review):
     assert book["Lists"].sheet_state == "hidden"
     residuals = book["Residuals"]
     assert residuals.freeze_panes == "A2"
-    assert residuals.auto_filter.ref == "A1:U5"
+    assert residuals.auto_filter.ref == "A1:V5"
     assert residuals["G2"].number_format == "0.00"
-    assert residuals.column_dimensions["T"].hidden
+    assert residuals.column_dimensions["T"].hidden and residuals.column_dimensions["V"].hidden
     assert book["Items"]["F2"].number_format == "DD.MM.YYYY"
     assert [c.value for c in residuals[1]][:3] == ["Subscription", "Customer", "Name"]
 

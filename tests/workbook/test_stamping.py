@@ -3,7 +3,6 @@ byte for byte, and openpyxl itself when the package is beyond what the patch han
 
 import datetime as dt
 import re
-import shutil
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
@@ -14,6 +13,7 @@ import openpyxl
 import pytest
 
 from addin import api
+from addin.domain.problems import WorkbookError
 from addin.workbook import layout
 from addin.workbook.calamine_reader import read_sheets
 from addin.workbook.openpyxl_file import FileReview
@@ -39,6 +39,7 @@ def extract(tmp_path: Path, name: str, items=None, subscriptions=None) -> Path:
         items, subscriptions = small_utility()
     ledger = write_csv_ledger(tmp_path / f"erp-{Path(name).stem}", items, subscriptions)
     out = tmp_path / name
+    api.register_init()  # a register exists: the review carries its check values
     api.extract(ledger, out, as_of=AS_OF, now=NOW, user="anna")
     return out
 
@@ -95,10 +96,9 @@ def cannot(*args: object) -> None:
 def by_openpyxl(source: Path, stamps: Stamps, monkeypatch: pytest.MonkeyPatch) -> Path:
     """What the openpyxl fallback writes for the same stamps."""
     copy = source.with_name(f"by-openpyxl{source.suffix}")
-    shutil.copyfile(source, copy)
     with monkeypatch.context() as m:
         m.setattr("addin.workbook.openpyxl_file.write_stamped", cannot)
-        FileReview(copy).save_stamped(stamps, None).done()
+        FileReview(source).write_stamped(stamps, copy)
     return copy
 
 
@@ -365,7 +365,7 @@ def test_missing_rows_and_cells_are_inserted_in_order(tmp_path: Path):
     assert rows == [1, 2, 3, 4, 7]
     row4 = re.search(rb'<row r="4".*?</row>', xml)[0]
     assert re.findall(rb'<c r="([A-Z]+)4"', row4) == [b"A", b"C", b"O", b"R"]
-    assert b'<dimension ref="A1:U7"' in xml
+    assert b'<dimension ref="A1:V7"' in xml
     assert_in_order(out, "Residuals")
     sheet = openpyxl.load_workbook(out)["Residuals"]
     assert [sheet[ref].value for ref in ("A2", "U2", "S3", "A4", "C4", "O4", "R4", "Q7")] == [
@@ -528,7 +528,8 @@ def test_any_other_error_of_the_patch_is_raised_and_leaves_the_workbook(review: 
 
     monkeypatch.setattr("addin.workbook.openpyxl_file.write_stamped", broken)
     before = review.read_bytes()
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WorkbookError, match="cannot write the stamped workbook beside "
+                                            "review.xlsm: disk full"):
         api.commit(review, tmp_path / "out", accept_proposals=True, now=NOW)
     assert review.read_bytes() == before
     assert [p.name for p in review.parent.iterdir() if p.name.startswith(".review")] == []

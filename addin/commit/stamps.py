@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from addin.decisions import Reading
+from addin.commit.decisions import Reading
 from addin.domain.batch import Batch
 from addin.domain.checks import CheckResult
 from addin.workbook.content import Value

@@ -1,0 +1,84 @@
+"""At commit, the facts come from the source: what a row is now, and what changed since.
+
+A review row is a subscription in one currency. Its facts now are its items that count under
+the rules recorded at extraction (as of the extraction's day), as the source shows them at
+commit time. A row whose facts differ from what the extraction saw is stale: it is named with
+what changed and left out (or the commit is refused, as the accountant chooses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from addin.domain.model import ItemId, OpenItem, Rules, Subscription
+from addin.domain.rules import counts, eligible_until, exclusion_reason
+from addin.domain.seals import ItemFacts, RowFacts
+
+
+class Comparison(NamedTuple):
+    """``now`` holds the facts to commit; ``changes`` what makes the row stale. Whether an
+    item was committed by another batch is the register's to say (a refusal, not a change)."""
+
+    now: RowFacts | None
+    changes: list[str]
+
+
+def item_facts(item: OpenItem) -> ItemFacts:
+    return ItemFacts(item.item_id, item.document_no, item.due_date, item.open_amount)
+
+
+def facts_now(extracted: RowFacts, subscription: Subscription | None,
+              open_items: Sequence[OpenItem], rules: Rules) -> Comparison:
+    """Compare a row as extracted with the source now; ``open_items`` are the subscription's
+    open items now, in every currency."""
+    if subscription is None:
+        return Comparison(None, [f"subscription {extracted.subscription_id} is no longer "
+                                 f"in the source"])
+    cutoff = eligible_until(rules)
+    here = [i for i in open_items if i.currency == extracted.currency and i.open_amount != 0]
+    counting = {i.item_id: i for i in here if counts(i, rules, {}, cutoff)}
+    now = RowFacts(extracted.subscription_id, extracted.currency, subscription.customer_id,
+                   subscription.status.value,
+                   tuple(item_facts(counting[i]) for i in sorted(counting)))
+    changes = _customer_change(extracted, subscription)
+    changes += _item_changes(extracted, now, open_items, rules)
+    return Comparison(now, changes)
+
+
+def _customer_change(extracted: RowFacts, subscription: Subscription) -> list[str]:
+    if subscription.customer_id == extracted.customer_id:
+        return []
+    return [f"subscription {extracted.subscription_id} now belongs to customer "
+            f"{subscription.customer_id}, was {extracted.customer_id} at extraction"]
+
+
+def _item_changes(extracted: RowFacts, now: RowFacts, open_items: Sequence[OpenItem],
+                  rules: Rules) -> list[str]:
+    before = {i.item_id: i for i in extracted.items}
+    after = {i.item_id: i for i in now.items}
+    anywhere = {i.item_id: i for i in open_items if i.open_amount != 0}
+    changes: list[str] = []
+    for item_id, was in before.items():
+        is_ = after.get(item_id)
+        if is_ is None:
+            changes.append(_gone(item_id, anywhere.get(item_id), extracted, rules))
+        elif is_.amount != was.amount:
+            changes.append(f"item {item_id}: open amount is now {is_.amount:.2f}, "
+                           f"was {was.amount:.2f} at extraction")
+        elif is_.document_no != was.document_no:
+            changes.append(f"item {item_id}: document is now {is_.document_no}, "
+                           f"was {was.document_no} at extraction")
+    changes += [f"item {item_id} ({item.amount:.2f}) now counts towards this row; "
+                f"extract again" for item_id, item in after.items() if item_id not in before]
+    return changes
+
+
+def _gone(item_id: ItemId, found: OpenItem | None, extracted: RowFacts, rules: Rules) -> str:
+    if found is None:
+        return f"item {item_id} is no longer open in the source"
+    if found.currency != extracted.currency:
+        return f"item {item_id} is now in {found.currency}, was {extracted.currency} at " \
+               f"extraction"
+    reason = exclusion_reason(found, rules, {})
+    return f"item {item_id} no longer counts: {reason}"

@@ -1,0 +1,151 @@
+"""One commit at a time per register, and a lock that dies with its holder.
+
+The lock says whether a batch still pending belongs to a commit that is running (its holder
+holds the lock) or to one that was killed (nobody does): only then may it be finished or
+undone. The operating system releases it when the process ends, however it ends:
+- a file register: an OS lock on ``<register>.lock`` beside it (flock; LockFileEx on Windows);
+- PostgreSQL: a session advisory lock; MariaDB/MySQL: GET_LOCK; both end with the session.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import text
+
+from addin.register.store import Register, RegisterError
+
+WAIT_SECONDS = 120.0
+_POLL = 0.2
+_PG_KEY = 0x52454C49_51554154  # "RELIQUAT"
+_MY_NAME = "reliquat_commit"
+
+
+@contextmanager
+def commit_lock(register: Register, wait: float = WAIT_SECONDS) -> Iterator[None]:
+    """Held for a whole commit or recovery; waits up to ``wait`` seconds for another one."""
+    file = register.file()
+    if file is not None:
+        with _file_lock(register, file.with_name(file.name + ".lock"), wait):
+            yield
+    else:
+        with _server_lock(register, wait):
+            yield
+
+
+class LockBusy(RegisterError):
+    """Another commit holds the lock."""
+
+
+def _holder() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}, process {os.getpid()}, since " \
+           f"{time.strftime('%d.%m.%Y %H:%M:%S')}"
+
+
+def _busy(register: Register, holder: str, wait: float) -> LockBusy:
+    from addin.domain.problems import Problem, Where
+
+    who = f" ({holder})" if holder else ""
+    return LockBusy([Problem(Where(register.shown),
+                          f"register: another commit is in progress{who}; waited {wait:.0f} s, "
+                          f"try again when it is done")])
+
+
+@contextmanager
+def _file_lock(register: Register, path: Path, wait: float) -> Iterator[None]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise RegisterError(f"cannot lock the register {register.shown}: "
+                            f"{exc.strerror or exc}") from exc
+    try:
+        deadline = time.monotonic() + wait
+        while not _try_lock(handle):
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                raise _busy(register, handle.read().strip(), wait)
+            time.sleep(_POLL)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(_holder())
+            handle.flush()
+        except OSError:
+            pass  # who holds it is only for the message of a waiting commit
+        try:
+            yield
+        finally:
+            _unlock(handle)
+    finally:
+        handle.close()
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(handle: IO[str]) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        return
+    import fcntl
+
+    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def _server_lock(register: Register, wait: float) -> Iterator[None]:
+    engine = register._connect()
+    with register._errors("lock"), engine.connect() as conn:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            acquire = text("SELECT pg_try_advisory_lock(:key)").bindparams(key=_PG_KEY)
+            release = text("SELECT pg_advisory_unlock(:key)").bindparams(key=_PG_KEY)
+        elif dialect in ("mysql", "mariadb"):
+            acquire = text("SELECT GET_LOCK(:name, 0)").bindparams(name=_MY_NAME)
+            release = text("SELECT RELEASE_LOCK(:name)").bindparams(name=_MY_NAME)
+        else:  # no session lock known: the items' primary key still refuses a second claim
+            yield
+            return
+        deadline = time.monotonic() + wait
+        while not conn.execute(acquire).scalar():
+            conn.commit()
+            if time.monotonic() >= deadline:
+                raise _busy(register, "", wait)
+            time.sleep(_POLL)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(release)
+            conn.commit()
