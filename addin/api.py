@@ -110,6 +110,16 @@ def demo(folder: Path, *, customers: int = 4000, stages: Stages | None = None
     return run_demo(folder, customers=customers, stages=stages)
 
 
+def recover_register(config: Config | None = None) -> list[str]:
+    """Finish or undo what a killed commit left in the register; one message each. Every
+    command does this first by itself; the command line and Excel call it to say so first."""
+    register = register_for(config or Config())
+    try:
+        return recover(register)
+    finally:
+        register.close()
+
+
 @dataclass(frozen=True)
 class RegisterReport:
     register: str

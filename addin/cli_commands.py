@@ -19,6 +19,8 @@ from addin.progress import Stages
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.verb in ("extract", "validate", "commit", "register"):
+        print_recovered(tuple(api.recover_register(load_config(args.config))), err)
     if args.verb == "extract":
         return _extract(args, out, err)
     if args.verb in ("commit", "validate"):
@@ -65,7 +67,6 @@ def _extract(args: argparse.Namespace, out: Console, err: Console) -> int:
     with progress(err) as stages:
         outcome = api.extract(args.source, args.out, config=config, threshold=threshold,
                               as_of=as_of, stages=stages, force=args.force)
-    print_recovered(outcome.recovered, err)
     print_extract_summary(outcome, out)
     return 0
 
@@ -79,12 +80,11 @@ def _commit(args: argparse.Namespace, out: Console, err: Console) -> int:
             accept_proposals=args.accept_proposals,
             confirm_partial=getattr(args, "confirm_partial", False), offline=args.offline,
             source=args.source, dry_run=dry_run, stages=stages)
-    print_recovered(outcome.recovered, err)
     print_commit_summary(outcome, out, dry_run)
-    if outcome.interrupted:
-        err.print(f"Interrupted after batch {outcome.batch.batch_id if outcome.batch else ''} "
-                  f"was committed: it was finished first.")
-        return 130
+    if outcome.interrupted and outcome.batch is not None:
+        err.print(f"Interrupted after batch {outcome.batch.batch_id} became visible: it was "
+                  f"finished first, then stopped.")
+        return 128 + outcome.interrupted[0]
     return 0
 
 

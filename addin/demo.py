@@ -13,8 +13,8 @@ from addin.config import Config
 from addin.demo_data import generate_ledger
 from addin.extract import ExtractOutcome, ExtractRequest, extract
 from addin.locations import Location
-from addin.register.location import register_for
 from addin.progress import Stages
+from addin.register.location import register_for
 from addin.workbook.openpyxl_file import FileReview
 
 DEMO_AS_OF = dt.date(2026, 11, 30)

@@ -68,7 +68,7 @@ class CommitOutcome:
     out_dir: Path | None = None
     recovered: tuple[str, ...] = ()  # what the commit finished or undid first
     note: str = ""  # why the workbook was not stamped (the batch is committed)
-    interrupted: bool = False  # an interrupt came after the point of no return
+    interrupted: tuple[int, ...] = ()  # signals held after the point of no return
 
 
 @paused_gc()
@@ -124,7 +124,7 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
             _audit_name(batch, workbook), interrupts)
     return CommitOutcome(batch, checks, published.files, source.shown, request.offline,
                          stages.seconds, register.shown, request.out_dir, recovered,
-                         published.note, bool(interrupts.held))
+                         published.note, tuple(interrupts.held))
 
 
 def export_folder(given: Path | None, review: Review, workbook: ReviewWorkbook) -> Path:

@@ -95,13 +95,14 @@ def publish(register: Register, entry: Entry, claimed: list[ClaimedItem],
     plan = Plan(**{**_plan_fields(entry), "files": [o.name for o in _revealed(outputs)]})
     with commit_lock(register):
         register.create()  # the first commit creates the register; later ones find it
-        register.claim(_with_plan(entry, plan), claimed)
-        checkpoint("claimed")
+        _make_folder(Path(plan.out_dir))  # a pending batch's folder exists: see _resolve
         try:
+            register.claim(_with_plan(entry, plan), claimed)
+            checkpoint("claimed")
             written = _write_privately(plan, outputs, workbook, stamps, audit_copy)
             checkpoint("written")
         except BaseException:
-            _undo(register, entry.batch_id, plan)
+            _undo(register, entry.batch_id, plan)  # a refused claim has nothing to undo
             raise
         with interrupts.held_back():
             return _reveal_and_finish(register, entry.batch_id, plan, written, workbook,
@@ -128,7 +129,6 @@ def _revealed(outputs: Sequence[OutputFile]) -> list[OutputFile]:
 def _write_privately(plan: Plan, outputs: Sequence[OutputFile], workbook: ReviewWorkbook,
                      stamps: Stamps, audit_copy: str) -> dict[str, Path]:
     out_dir = Path(plan.out_dir)
-    _make_folder(out_dir)
     written: dict[str, Path] = {}
     if plan.stamped:
         workbook.write_stamped(stamps, Path(plan.stamped))
@@ -221,10 +221,11 @@ def _resolve(register: Register, entry: Entry) -> str:
     plan = Plan.of(entry.plan)
     out_dir = Path(plan.out_dir)
     if entry.state == PENDING:
-        if not out_dir.is_dir():
+        if not out_dir.is_dir():  # it existed when the batch was claimed: a share not mounted?
             return (f"batch {entry.batch_id} was interrupted; its export folder {out_dir} "
-                    f"cannot be reached from here, so it is left pending (its items stay "
-                    f"reserved)")
+                    f"cannot be reached from here, so it is left pending and its items stay "
+                    f"reserved (if the folder is gone for good, create it empty: the next "
+                    f"command then undoes the batch)")
         visible = [n for n in plan.files if (out_dir / n).exists()]
         if not visible:
             _remove_privates(plan)

@@ -49,8 +49,8 @@ def facts_now(extracted: RowFacts, subscription: Subscription | None,
 def _customer_change(extracted: RowFacts, subscription: Subscription) -> list[str]:
     if subscription.customer_id == extracted.customer_id:
         return []
-    return [f"subscription {extracted.subscription_id} now belongs to customer "
-            f"{subscription.customer_id}, was {extracted.customer_id} at extraction"]
+    return [f"subscription {extracted.subscription_id} belongs to customer "
+            f"{subscription.customer_id} in the source, the row shows {extracted.customer_id}"]
 
 
 def _item_changes(extracted: RowFacts, now: RowFacts, open_items: Sequence[OpenItem],

@@ -66,18 +66,20 @@ def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -
     def report(label: str) -> None:
         app.status_bar = f"Reliquat: {label}…"
 
+    first = ""
     try:
+        first = _recovered(tuple(api.recover_register(_settings(live)[0])))
         with quiet(app):
-            message = action(live, Stages(report))
+            message = first + action(live, Stages(report))
     except CommitIncomplete as exc:
         app.status_bar = False
-        app.alert(f"{title} not finished.\n\n{exc.describe(limit=15)}",
+        app.alert(f"{first}{title} not finished.\n\n{exc.describe(limit=15)}",
                   title=f"Reliquat – {title}")
         return
     except ReliquatError as exc:
         app.status_bar = False
-        app.alert(f"{title} refused. Nothing was changed.\n\n{exc.describe(limit=15)}",
-                  title=f"Reliquat – {title}")
+        app.alert(f"{first}{title} refused. Nothing was changed.\n\n"
+                  f"{exc.describe(limit=15)}", title=f"Reliquat – {title}")
         return
     except Exception as exc:  # shown to the accountant, not lost in a traceback window
         traceback.print_exc()
@@ -121,7 +123,7 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
-    return _recovered(outcome.recovered) + (
+    return (
         f"{flagged} subscription(s) flagged, {len(outcome.selection.exclusions)} small "
         f"item(s) excluded with a reason. Review the Residuals sheet.")
 
@@ -176,7 +178,7 @@ def _commit(live: LiveWorkbook, stages: Stages) -> str:
         outcome = api.commit(live, config=config, confirm_partial=True, stages=stages)
     assert outcome.batch is not None
     note = f"\n\n{outcome.note}" if outcome.note else ""
-    return _recovered(outcome.recovered) + (
+    return (
         f"Batch {outcome.batch.batch_id}: {len(outcome.batch.decisions)} row(s), "
         f"{len(outcome.batch.item_ids)} item(s).\nFiles in {outcome.out_dir}.{note}")
 
