@@ -80,8 +80,9 @@ def online(reading: Reading, rules: Rules, source: Location, config: Config,
     """Each accepted row as the source shows it now."""
     wanted = {a.extracted.subscription_id for a in reading.accepted}
     wanted |= {a.target for a in reading.accepted if a.target}
+    extracted_ids = [i.item_id for a in reading.accepted for i in a.extracted.items]
     try:
-        ledger = read_for_commit(source, config, sorted(wanted))
+        ledger = read_for_commit(source, config, sorted(wanted), extracted_ids)
     except ReliquatError as exc:
         raise ReliquatError([*exc.problems, Problem(Where(),
             "the source could not be read to check the items; commit with --offline "
@@ -89,14 +90,15 @@ def online(reading: Reading, rules: Rules, source: Location, config: Config,
     by_subscription: dict[str, list[OpenItem]] = defaultdict(list)
     for item in ledger.items:
         by_subscription[item.subscription_id].append(item)
-    extracted_ids = [i.item_id for a in reading.accepted for i in a.extracted.items]
+    wanted_ids = set(extracted_ids)
+    by_id = {i.item_id: i for i in ledger.items if i.item_id in wanted_ids}
     committed = register.committed(
         extracted_ids + [i.item_id for s in wanted for i in by_subscription.get(s, ())])
     facts = Facts(subscriptions=ledger.subscriptions, committed=committed)
     for accepted in reading.accepted:
         row = accepted.extracted
         compared = facts_now(row, ledger.subscriptions.get(row.subscription_id),
-                             by_subscription.get(row.subscription_id, ()), rules)
+                             by_subscription.get(row.subscription_id, ()), rules, by_id)
         if compared.changes or compared.now is None:
             facts.stale.append((_decision(accepted, row),
                                 [Problem(accepted.where, c) for c in compared.changes]))

@@ -8,7 +8,7 @@ what changed and left out (or the commit is refused, as the accountant chooses).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from addin.domain.model import ItemId, OpenItem, Rules, Subscription
@@ -29,9 +29,11 @@ def item_facts(item: OpenItem) -> ItemFacts:
 
 
 def facts_now(extracted: RowFacts, subscription: Subscription | None,
-              open_items: Sequence[OpenItem], rules: Rules) -> Comparison:
+              open_items: Sequence[OpenItem], rules: Rules,
+              elsewhere: Mapping[ItemId, OpenItem] | None = None) -> Comparison:
     """Compare a row as extracted with the source now; ``open_items`` are the subscription's
-    open items now, in every currency."""
+    open items now, in every currency; ``elsewhere`` the row's items found on other
+    subscriptions."""
     if subscription is None:
         return Comparison(None, [f"subscription {extracted.subscription_id} is no longer "
                                  f"in the source"])
@@ -42,7 +44,7 @@ def facts_now(extracted: RowFacts, subscription: Subscription | None,
                    subscription.status.value,
                    tuple(item_facts(counting[i]) for i in sorted(counting)))
     changes = _customer_change(extracted, subscription)
-    changes += _item_changes(extracted, now, open_items, rules)
+    changes += _item_changes(extracted, now, open_items, rules, elsewhere or {})
     return Comparison(now, changes)
 
 
@@ -54,10 +56,10 @@ def _customer_change(extracted: RowFacts, subscription: Subscription) -> list[st
 
 
 def _item_changes(extracted: RowFacts, now: RowFacts, open_items: Sequence[OpenItem],
-                  rules: Rules) -> list[str]:
+                  rules: Rules, elsewhere: Mapping[ItemId, OpenItem]) -> list[str]:
     before = {i.item_id: i for i in extracted.items}
     after = {i.item_id: i for i in now.items}
-    anywhere = {i.item_id: i for i in open_items if i.open_amount != 0}
+    anywhere = {**elsewhere, **{i.item_id: i for i in open_items if i.open_amount != 0}}
     changes: list[str] = []
     for item_id, was in before.items():
         is_ = after.get(item_id)
@@ -77,8 +79,11 @@ def _item_changes(extracted: RowFacts, now: RowFacts, open_items: Sequence[OpenI
 def _gone(item_id: ItemId, found: OpenItem | None, extracted: RowFacts, rules: Rules) -> str:
     if found is None:
         return f"item {item_id} is no longer open in the source"
+    if found.subscription_id != extracted.subscription_id:
+        return (f"item {item_id} is on subscription {found.subscription_id} in the source, "
+                f"not on {extracted.subscription_id}")
     if found.currency != extracted.currency:
         return f"item {item_id} is now in {found.currency}, was {extracted.currency} at " \
                f"extraction"
     reason = exclusion_reason(found, rules, {})
-    return f"item {item_id} no longer counts: {reason}"
+    return f"item {item_id} does not count under the extraction's rules: {reason}"

@@ -71,17 +71,17 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
     return ledger, balances, stats.items_in_source
 
 
-def read_for_commit(source: Location, config: Config, subscription_ids: Sequence[str]
-                    ) -> Ledger:
-    """Every open item of the given subscriptions as the source shows them now, and those
-    subscriptions (a file source is read whole)."""
+def read_for_commit(source: Location, config: Config, subscription_ids: Sequence[str],
+                    item_ids: Sequence[ItemId]) -> Ledger:
+    """As the source shows them now: every open item of the given subscriptions, the given
+    items wherever they are, and the subscriptions of both (a file source is read whole)."""
     database = _database(source)
     if database is None:
         return read_ledger(source, config)
     from addin.sources.pushdown import read_items
 
     with paused_gc(), _connection(database) as (connection, label):
-        return read_items(connection, config, subscription_ids, label)
+        return read_items(connection, config, subscription_ids, item_ids, label)
 
 
 def _database(source: Location) -> Location | None:

@@ -150,12 +150,17 @@ def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequen
 
 
 def read_items(conn: Connection, config: Config, subscription_ids: Sequence[str],
-               label: str) -> Ledger:
-    """Every open item of the given subscriptions, and those subscriptions."""
+               item_ids: Sequence[ItemId], label: str) -> Ledger:
+    """Every open item of the given subscriptions, the given items wherever they are, and
+    the subscriptions of both."""
     items = entity_query(conn, "open_items", config).subquery("oi")
     subs = entity_query(conn, "subscriptions", config).subquery("sb")
-    wanted = sorted(set(subscription_ids))
-    item_rows = _rows_in(conn, select(items), items.c.subscription_id, wanted)
+    rows = {str(r.item_id): r for r in
+            _rows_in(conn, select(items), items.c.subscription_id, sorted(set(subscription_ids)))}
+    rows.update((str(r.item_id), r) for r in
+                _rows_in(conn, select(items), items.c.item_id, sorted(set(item_ids) - rows.keys())))
+    item_rows = list(rows.values())
+    wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
     sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, wanted)
     return build_ledger(
         RawTable(f"{label} open_items", tuple(items.c.keys()), item_rows, first_line=None),

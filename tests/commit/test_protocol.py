@@ -118,7 +118,7 @@ def test_an_interrupt_after_a_file_is_visible_waits_for_the_batch_to_be_complete
 
 @pytest.mark.parametrize("step", BEFORE)
 def test_an_error_before_the_files_are_visible_leaves_nothing(setup, step, monkeypatch):
-    source, review, out = setup
+    _, review, out = setup
     before = review.read_bytes()
 
     def fail(name: str) -> None:
