@@ -14,7 +14,7 @@ from addin.commit.protocol import recover
 from addin.config import Config
 from addin.domain.model import Action, Selection
 from addin.domain.money import ZERO
-from addin.domain.problems import Problem, Where
+from addin.domain.problems import Problem
 from addin.extract import ExtractOutcome, ExtractRequest
 from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
@@ -22,7 +22,7 @@ from addin.locations import Location
 from addin.progress import Stages
 from addin.register.location import register_for
 from addin.register.lock import commit_lock
-from addin.register.witness import check, read_records, rebuild
+from addin.register.witness import check, rebuild
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import ReviewWorkbook
 
@@ -133,7 +133,8 @@ def register_init(config: Config | None = None) -> RegisterReport:
     register = register_for(config or Config())
     try:
         existed = register.identity() is not None
-        identity = register.create()
+        with commit_lock(register):
+            identity = register.create()
         what = "already there" if existed else "created"
         return RegisterReport(register.shown, identity.register_id,
                               (f"register {identity.register_id} {what} at {register.shown}",))
@@ -147,14 +148,8 @@ def register_check(out_dirs: list[Path], config: Config | None = None) -> Regist
     try:
         recovered = recover(register)
         identity = register.identity()
-        if identity is None:
-            found = [r for d in out_dirs for r in read_records(Path(d))[0]]
-            return RegisterReport(register.shown, "", (
-                f"no register at {register.shown}",),
-                tuple(Problem(Where(str(r.file)), f"batch {r.batch_id} has no register")
-                      for r in found))
         lines, problems = check(register, [Path(d).resolve() for d in out_dirs])
-        return RegisterReport(register.shown, identity.register_id,
+        return RegisterReport(register.shown, identity.register_id if identity else "",
                               (*recovered, *lines), tuple(problems))
     finally:
         register.close()

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import tempfile
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -121,7 +122,8 @@ def write_atomically(content: WorkbookContent, out: Path) -> None:
         os.chmod(name, 0o666 & ~_umask())  # mkstemp's 0600 would hide it on a shared folder
         os.replace(name, out)
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        with suppress(OSError):  # cleaning up: the error that matters is raised
+            Path(name).unlink(missing_ok=True)
         raise
 
 

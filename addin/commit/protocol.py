@@ -163,7 +163,7 @@ def _reveal_and_finish(register: Register, batch_id: str, plan: Plan,
             f"batch {batch_id} is committed (its files are in the export folder) but could "
             f"not be finished: {_reason(exc)}. The next Reliquat command finishes it.")]
         ) from exc
-    files = [out_dir / name for name in plan.files + plan.late]
+    files = [out_dir / name for name in plan.files + plan.late if (out_dir / name).exists()]
     return Published(tuple(files), note)
 
 
@@ -245,7 +245,8 @@ def _resolve(register: Register, entry: Entry) -> str:
     note = _stamp_after_crash(plan)
     register.advance(entry.batch_id, DONE, note)
     for name in plan.late:
-        plan.private(name).unlink(missing_ok=True)
+        with suppress(OSError):
+            plan.private(name).unlink(missing_ok=True)
     stamped = note or "its workbook was stamped"
     return (f"batch {entry.batch_id} was interrupted after its files became visible: "
             f"finished ({stamped}); its files are in {out_dir}")

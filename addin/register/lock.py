@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -29,8 +29,10 @@ _MY_NAME = "reliquat_commit"
 
 
 @contextmanager
-def commit_lock(register: Register, wait: float = WAIT_SECONDS) -> Iterator[None]:
-    """Held for a whole commit or recovery; waits up to ``wait`` seconds for another one."""
+def commit_lock(register: Register, wait: float | None = None) -> Iterator[None]:
+    """Held for a whole commit or recovery; waits up to ``wait`` seconds (WAIT_SECONDS by
+    default) for another one."""
+    wait = WAIT_SECONDS if wait is None else wait
     file = register.file()
     if file is not None:
         with _file_lock(register, file.with_name(file.name + ".lock"), wait):
@@ -66,7 +68,7 @@ def _busy(register: Register, holder: str, wait: float) -> LockBusy:
 def _file_lock(register: Register, path: Path, wait: float) -> Iterator[None]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+", encoding="utf-8")
+        handle = path.open("a+b", buffering=0)  # unbuffered: closing it never writes
     except OSError as exc:
         raise RegisterError(f"cannot lock the register {register.shown}: "
                             f"{exc.strerror or exc}") from exc
@@ -75,15 +77,12 @@ def _file_lock(register: Register, path: Path, wait: float) -> Iterator[None]:
         while not _try_lock(handle):
             if time.monotonic() >= deadline:
                 handle.seek(0)
-                raise _busy(register, handle.read().strip(), wait)
+                raise _busy(register, handle.read().decode("utf-8", "replace").strip(), wait)
             time.sleep(_POLL)
-        try:
+        with suppress(OSError):  # who holds it is only for the message of a waiting commit
             handle.seek(0)
             handle.truncate()
-            handle.write(_holder())
-            handle.flush()
-        except OSError:
-            pass  # who holds it is only for the message of a waiting commit
+            handle.write(_holder().encode("utf-8"))
         try:
             yield
         finally:
@@ -92,7 +91,7 @@ def _file_lock(register: Register, path: Path, wait: float) -> Iterator[None]:
         handle.close()
 
 
-def _try_lock(handle: IO[str]) -> bool:
+def _try_lock(handle: IO[bytes]) -> bool:
     if os.name == "nt":
         import msvcrt
 
@@ -111,7 +110,7 @@ def _try_lock(handle: IO[str]) -> bool:
     return True
 
 
-def _unlock(handle: IO[str]) -> None:
+def _unlock(handle: IO[bytes]) -> None:
     if os.name == "nt":
         import msvcrt
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -132,19 +133,44 @@ class Register:
         return self._identity
 
     def create(self) -> Identity:
-        """Create the register here (first commit, ``register init``, ``register rebuild``)."""
+        """Create the register here (first commit, ``register init``, ``register rebuild``),
+        under the commit lock. A file register appears whole or not at all: it is made under
+        a private name first."""
         if self.exists():
             found = self.identity()
             assert found is not None
             return found
-        file = self.file()
-        if file is not None:
-            with self._errors("create"):
-                file.parent.mkdir(parents=True, exist_ok=True)
-        engine = self._connect(create=True)
         fresh = Identity(f"R{uuid.uuid4().hex[:15].upper()}",
                          dt.datetime.now().replace(microsecond=0).isoformat(),
                          secrets.token_bytes(32))
+        file = self.file()
+        if file is None:
+            self._create_tables(self._connect(), fresh)
+        else:
+            self._create_file(file, fresh)
+        self._identity = None
+        found = self.identity()
+        assert found is not None
+        return found
+
+    def _create_file(self, file: Path, fresh: Identity) -> None:
+        private = file.with_name(f".{file.name}.{os.getpid()}.new")
+        with self._errors("create"):
+            file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(
+                URL.create("sqlite+pysqlite"), poolclass=NullPool,
+                creator=lambda: sqlite3.connect(f"{private.as_uri()}?mode=rwc", uri=True))
+            self._create_tables(engine, fresh)
+            engine.dispose()
+            with self._errors("create"):
+                os.replace(private, file)
+        finally:
+            with suppress(OSError):
+                private.unlink(missing_ok=True)
+                Path(f"{private}-journal").unlink(missing_ok=True)
+
+    def _create_tables(self, engine: Engine, fresh: Identity) -> None:
         with self._errors("create"), engine.begin() as conn:
             schema.metadata.create_all(conn)
             if conn.execute(select(schema.info.c.key)).first() is None:
@@ -154,10 +180,6 @@ class Register:
                     {"key": "secret", "value": fresh.secret.hex()},
                     {"key": "schema", "value": schema.SCHEMA_VERSION},
                 ])
-        self._identity = None
-        found = self.identity()
-        assert found is not None
-        return found
 
     def _read_identity(self, conn: Connection) -> Identity:
         tables = set(inspect(conn).get_table_names())
@@ -249,13 +271,12 @@ class Register:
 
     # -- connection ----------------------------------------------------------------------
 
-    def _connect(self, create: bool = False) -> Engine:
-        if self._engine is not None and not create:
+    def _connect(self) -> Engine:
+        if self._engine is not None:
             return self._engine
-        self.close()
         file = self.file()
         if file is not None:
-            uri = f"{file.as_uri()}?mode={'rwc' if create else 'rw'}"
+            uri = f"{file.as_uri()}?mode=rw"  # never creates: see create
             self._engine = create_engine(
                 URL.create("sqlite+pysqlite"), poolclass=NullPool,
                 creator=lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS))

@@ -142,7 +142,8 @@ def witness_problems(folder: Path, register: Register, decisions: Sequence[Decis
 def check(register: Register, folders: Sequence[Path]) -> tuple[list[str], list[Problem]]:
     """Compare the register with the folders' records: what agrees, and every disagreement."""
     entries = {e.batch_id: e for e in register.entries()}
-    lines = [f"register {register.shown}: {len(entries)} batch(es)"]
+    lines = [f"register {register.shown}: {len(entries)} batch(es)" if register.identity()
+             else f"no register at {register.shown}"]
     problems: list[Problem] = []
     seen: set[str] = set()
     for folder in folders:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import suppress
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -47,7 +48,8 @@ class FileReview:
                 self._save_with_openpyxl(stamps, path)
             shutil.copymode(self.path, path)
         except OSError as exc:
-            path.unlink(missing_ok=True)
+            with suppress(OSError):  # cleaning up: the error that matters is raised
+                path.unlink(missing_ok=True)
             raise WorkbookError([Problem(Where(str(path.parent)),
                 f"cannot write the stamped workbook beside {self.path.name}: "
                 f"{exc.strerror or exc}")]) from exc
@@ -111,13 +113,15 @@ def install_stamped_file(workbook: Path, stamped: Path, signature: str) -> str:
     copy is dropped: the audit copy in the export folder holds the stamps). "" when swapped,
     else why not."""
     if file_signature(workbook) != signature:
-        stamped.unlink(missing_ok=True)
+        with suppress(OSError):  # cleaning up: the error that matters is raised
+            stamped.unlink(missing_ok=True)
         return (f"the workbook {workbook} changed while the batch was committed and is not "
                 f"stamped; the audit copy holds the stamped one")
     try:
         os.replace(stamped, workbook)
     except OSError as exc:
-        stamped.unlink(missing_ok=True)
+        with suppress(OSError):  # cleaning up: the error that matters is raised
+            stamped.unlink(missing_ok=True)
         return (f"the workbook {workbook} could not be stamped ({exc.strerror or exc}); the "
                 f"audit copy holds the stamped one")
     return ""

@@ -15,6 +15,7 @@ import pytest
 from tests.builders import small_utility, write_csv_ledger
 from tests.support.exports import exported_items
 
+pytestmark = pytest.mark.slow  # each step is a command run as a process, as a user runs it
 EXPORTED = {"I1": 1, "I3": 1, "I4": 1, "I5": 1}
 
 
