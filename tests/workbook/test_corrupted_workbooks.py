@@ -28,11 +28,10 @@ import pytest
 from addin import api
 from addin.cli import main
 from addin.domain.problems import ReliquatError
-from addin.extract import DEFAULT_REGISTER
-from addin.register import Register
 from addin.workbook import layout
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import Stamps
+from addin.workbook.stamping import write_stamped
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
 NOW = dt.datetime(2026, 11, 30, 9, 15)
@@ -388,50 +387,51 @@ def variant_named(id_: str) -> Variant:
 # --- the workbooks the variants are made from --------------------------------------------------
 
 
-def _build_bases(folder: Path, *, commit: bool) -> dict[str, Path]:
-    """Each base in a folder of its own, so each has its own register."""
+def _build_bases(folder: Path, *, journaled: bool) -> dict[str, Path]:
+    """Each base in a folder of its own, so each records a register of its own beside it,
+    which the commits of its variants use. ``journaled``: with a batch in its Journal, the
+    audit trail extract must not overwrite (stamped in, so that no register is involved)."""
     built = {}
-    for base, suffix in SUFFIX.items():
-        home = folder / base
-        ledger = write_csv_ledger(home / "erp", *small_utility())
-        out = home / f"review{suffix}"
-        api.extract(ledger, out, as_of=AS_OF, now=NOW, user="anna")
-        if base == "excel":
-            out.write_bytes(with_shared_strings(out.read_bytes()))
-        if commit:
-            api.commit(out, home / "out", accept_proposals=True, now=NOW, user="anna")
-        built[base] = out
+    with pytest.MonkeyPatch.context() as patch:  # where a register is per user: not the user's
+        patch.setenv("XDG_DATA_HOME", str(folder / "data-home"))
+        for base, suffix in SUFFIX.items():
+            home = folder / base
+            ledger = write_csv_ledger(home / "erp", *small_utility())
+            out = home / f"review{suffix}"
+            api.extract(ledger, out, as_of=AS_OF, now=NOW, user="anna")
+            if base == "excel":
+                out.write_bytes(with_shared_strings(out.read_bytes()))
+            if journaled:
+                stamped = home / f"stamped{suffix}"
+                write_stamped(out, stamped, Stamps(journal_rows=[JOURNAL_ROW]))
+                stamped.replace(out)
+            built[base] = out
     return built
 
 
-@pytest.fixture(scope="module")
-def base_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Fresh review workbooks, extracted next to their ledger; each records a register of its
-    own beside it, which every commit of its variants uses."""
-    return _build_bases(tmp_path_factory.mktemp("bases"), commit=False)
+JOURNAL_ROW = ["B20261130-091500-AB12", NOW, "anna", "batch", None, 3, 4, None, None,
+               "offline: items not checked against the source"]
 
 
 @pytest.fixture(scope="module")
-def bases(base_files: dict[str, Path]) -> dict[str, bytes]:
-    return {base: path.read_bytes() for base, path in base_files.items()}
-
-
-@pytest.fixture(scope="module")
-def committed_bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """Review workbooks holding a committed batch: their Journal is an audit trail."""
-    built = _build_bases(tmp_path_factory.mktemp("committed"), commit=True)
+def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Fresh review workbooks, extracted next to their ledger."""
+    built = _build_bases(tmp_path_factory.mktemp("bases"), journaled=False)
     return {base: path.read_bytes() for base, path in built.items()}
 
 
-def assert_nothing_registered(base_files: dict[str, Path], base: str) -> None:
-    """A commit that went through would make the next variants' commits refused for having
-    been committed already, not for their damage."""
-    assert Register(base_files[base].parent / DEFAULT_REGISTER).committed() == {}
+@pytest.fixture(scope="module")
+def journaled_bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Review workbooks holding a committed batch: their Journal is an audit trail."""
+    built = _build_bases(tmp_path_factory.mktemp("journaled"), journaled=True)
+    return {base: path.read_bytes() for base, path in built.items()}
 
 
-def test_the_bases_are_sound_and_the_variants_cover_their_parts(bases: dict[str, bytes],
-                                                                 tmp_path: Path):
-    """What is refused is the damage: each base, whole, validates with three rows."""
+def test_the_bases_are_sound_and_the_variants_cover_their_parts(
+        bases: dict[str, bytes], journaled_bases: dict[str, bytes], tmp_path: Path):
+    """What is refused is the damage: each base, whole, validates with three rows, and extract
+    refuses to overwrite it once its Journal holds a batch."""
+    ledger = write_csv_ledger(tmp_path / "erp", *small_utility())
     for base, data in bases.items():
         assert sorted(i.filename for i in infos(data)) == sorted(
             part_name(data, m) for m in MEMBERS[base])
@@ -441,6 +441,9 @@ def test_the_bases_are_sound_and_the_variants_cover_their_parts(bases: dict[str,
         outcome = api.commit(path, tmp_path / "out", dry_run=True, accept_proposals=True,
                              now=NOW, user="anna")
         assert len(outcome.checks.accepted) == 3
+        path.write_bytes(journaled_bases[base])
+        with pytest.raises(ReliquatError, match="holds committed batches"):
+            api.extract(ledger, path, as_of=AS_OF, now=NOW, user="anna")
     assert len(VARIANTS) >= 55 and len(set(IDS)) == len(IDS)
 
 
@@ -488,14 +491,12 @@ def test_validate_refuses(variant: Variant, bases: dict[str, bytes], tmp_path: P
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
-def test_commit_refuses(variant: Variant, bases: dict[str, bytes],
-                        base_files: dict[str, Path], tmp_path: Path):
+def test_commit_refuses(variant: Variant, bases: dict[str, bytes], tmp_path: Path):
     path, corrupted = _write(variant, bases[variant.base], tmp_path / "book")
     out_dir = tmp_path / "out"
     _assert_refused(lambda: api.commit(path, out_dir, accept_proposals=True, now=NOW,
                                        user="anna"), path)
     _assert_nothing_written(path, corrupted, out_dir)
-    assert_nothing_registered(base_files, variant.base)
 
 
 # extract reads the workbook it would overwrite to look for an audit trail, and overwrites it
@@ -506,13 +507,13 @@ def test_commit_refuses(variant: Variant, bases: dict[str, bytes],
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="extract overwrites a workbook it cannot read, even one whose "
                           "Journal held committed batches (_refuse_overwriting_audit_trail)")
-def test_extract_over_a_corrupted_workbook_refuses(committed_bases: dict[str, bytes],
+def test_extract_over_a_corrupted_workbook_refuses(journaled_bases: dict[str, bytes],
                                                    tmp_path: Path):
     """Each workbook held an audit trail (a committed batch): overwriting it would lose it."""
     ledger = write_csv_ledger(tmp_path / "erp", *small_utility())
     overwritten = []
     for number, (id_, variant) in enumerate(zip(IDS, VARIANTS, strict=True)):
-        path, corrupted = _write(variant, committed_bases[variant.base], tmp_path / f"{number}")
+        path, corrupted = _write(variant, journaled_bases[variant.base], tmp_path / f"{number}")
         try:
             api.extract(ledger, path, as_of=AS_OF, now=NOW, user="anna")
         except ReliquatError as exc:
@@ -546,7 +547,7 @@ ODDITIES = [
 
 @pytest.mark.parametrize("variant", ODDITIES, ids=[v.name for v in ODDITIES])
 def test_commit_refuses_what_neither_the_patch_nor_openpyxl_reads(
-        variant: Variant, bases: dict[str, bytes], base_files: dict[str, Path], tmp_path: Path):
+        variant: Variant, bases: dict[str, bytes], tmp_path: Path):
     """calamine reads these, so validate passes; the commit refuses them, undoing its files."""
     path, corrupted = _write(variant, bases[variant.base], tmp_path / "book")
     out_dir = tmp_path / "out"
@@ -554,7 +555,6 @@ def test_commit_refuses_what_neither_the_patch_nor_openpyxl_reads(
     _assert_refused(lambda: api.commit(path, out_dir, accept_proposals=True, now=NOW,
                                        user="anna"), path)
     _assert_nothing_written(path, corrupted, out_dir)
-    assert_nothing_registered(base_files, variant.base)
 
 
 @pytest.mark.parametrize("variant", VARIANTS + ODDITIES, ids=IDS + [v.name for v in ODDITIES])
