@@ -611,3 +611,26 @@ def test_the_command_line_refuses_without_a_traceback(which: str, verb: str,
     assert f"reliquat {verb}: refused" in err and "Traceback" not in err
     assert str(path) in err
     _assert_nothing_written(path, corrupted, out_dir)
+
+
+# --- a panic in calamine's Rust code -----------------------------------------------------------
+
+
+class PanicException(BaseException):
+    """What pyo3 raises when Rust code panics (pyo3_runtime.PanicException, not importable)."""
+
+
+def test_a_panic_in_calamine_is_a_refusal_naming_the_sheet(bases: dict[str, bytes],
+                                                          tmp_path: Path, monkeypatch):
+    """None of the variants (nor 1 200 randomly edited packages) made calamine panic; if one
+    does, the accountant still gets a refusal."""
+    from python_calamine import CalamineSheet
+
+    def panic(*args: object, **kwargs: object) -> None:
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(CalamineSheet, "to_python", panic)
+    path = tmp_path / "review.xlsm"
+    path.write_bytes(bases["xlsm"])
+    with pytest.raises(ReliquatError, match="cannot read sheet 'Control': index out of bounds"):
+        api.commit(path, tmp_path / "out", dry_run=True, now=NOW, user="anna")
