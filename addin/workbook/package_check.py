@@ -99,7 +99,7 @@ def _outline(package: Package, archive: zipfile.ZipFile) -> Package:
     if expected is not None and main_type != expected:
         kind = ".xlsm (macro-enabled)" if main_type == MACRO_ENABLED_MAIN else ".xlsx"
         raise package.refuse(f"the package is an {kind} workbook but the file is named "
-                             f"{package.path.suffix}: Excel refuses to open it so")
+                             f"{package.path.suffix}: Excel will not open it under that name")
     relationships = _relationships(package, archive, main)
     for target in relationships.values():
         if target not in names:
