@@ -137,8 +137,14 @@ def _refuse_overwriting(out: Path, force: bool) -> None:
 
     try:
         review = read_review(out)
-    except ReliquatError:
-        return  # not one of ours: a plain overwrite is what the user asked for
+    except ReliquatError as unreadable:
+        if force:
+            return
+        reason = "; ".join(p.message for p in unreadable.problems[:3])
+        raise ReliquatError([Problem(Where(str(out)),
+            f"cannot tell whether this workbook holds a reviewer's decisions or committed "
+            f"batches ({reason}); extract to a new file, or overwrite it with --force")]
+        ) from unreadable
     refuse_overwriting_review(review, str(out), force)
 
 

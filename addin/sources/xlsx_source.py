@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
@@ -47,5 +47,8 @@ def _sheet_rows(path: Path, sheet: str | None) -> tuple[Sequence[Sequence[object
             if len(same) != 1:
                 raise SourceError([Problem(Where(str(path)), f"missing sheet {name!r}")])
             name = same[0]
-        # calamine pads every row to the sheet's width, so row[p] is always there
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False), name
+        try:  # calamine pads every row to the sheet's width, so row[p] is always there
+            return book.get_sheet_by_name(name).to_python(skip_empty_area=False), name
+        except CalamineError as exc:  # the sheet's part is missing or damaged
+            raise SourceError([Problem(Where(f"{path} [{name}]"),
+                                       f"cannot read the sheet: {exc}")]) from exc

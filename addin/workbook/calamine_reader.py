@@ -2,24 +2,59 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from addin.domain.problems import Problem, Where, WorkbookError
+from addin.workbook.package_check import Package, check_parts, check_structure
 from addin.workbook.review import Review, parse_review
 
 
 def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
+    """Each sheet's rows; a file that is not a sound workbook package is refused, naming the
+    file and the part (its parts are checked beside calamine's reading)."""
     if not path.is_file():
         raise WorkbookError([Problem(Where(str(path)), "workbook not found")])
+    package = check_structure(path)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parts_checked = pool.submit(check_parts, package)
+        try:
+            sheets = _read_with_calamine(package)
+        except WorkbookError:
+            parts_checked.result()  # a damaged part says better what went wrong
+            raise
+        parts_checked.result()
+    return sheets
+
+
+def _read_with_calamine(package: Package) -> dict[str, list[list[Any]]]:
+    file = str(package.path)
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for unreadable files
-        raise WorkbookError([Problem(Where(str(path)), f"cannot read workbook: {exc}")]) from exc
-    return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in book.sheet_names}
+        book = CalamineWorkbook.from_path(file)
+    except BaseException as exc:
+        if not _calamine_failed(exc):
+            raise
+        raise WorkbookError([Problem(Where(file), f"cannot read workbook: {exc}")]) from exc
+    sheets: dict[str, list[list[Any]]] = {}
+    with book:
+        for name in book.sheet_names:
+            try:
+                sheets[name] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except BaseException as exc:
+                if not _calamine_failed(exc):
+                    raise
+                raise WorkbookError([Problem(Where(file), f"cannot read sheet {name!r}: {exc}")]
+                                    ) from exc
+    return sheets
+
+
+def _calamine_failed(exc: BaseException) -> bool:
+    """calamine's own errors, and a panic in its Rust code: pyo3 raises that as a
+    ``pyo3_runtime.PanicException``, a BaseException that no module exports."""
+    return isinstance(exc, CalamineError) or type(exc).__name__ == "PanicException"
 
 
 def read_review(path: Path) -> Review:

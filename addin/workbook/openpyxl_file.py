@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+import zipfile
+import zlib
 from contextlib import suppress
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.workbook import layout
@@ -59,17 +64,67 @@ class FileReview:
 
     def _save_with_openpyxl(self, stamps: Stamps, target: Path) -> None:
         try:
-            book = load_workbook(self.path, keep_vba=self.suffix == ".xlsm")
+            book = _load(self.path, keep_vba=self.suffix == ".xlsm")
         except Exception as exc:  # openpyxl raises many kinds for a damaged package
             raise WorkbookError([Problem(Where(self.name), f"cannot open workbook: {exc}")]
                                 ) from exc
-        titles = find_titles(book.sheetnames)
-        _stamp_cells(book[titles["residuals"]], layout.RESIDUALS, stamps.residuals, self.name)
-        _stamp_cells(book[titles["items"]], layout.ITEMS, stamps.items, self.name)
-        _append_rows(book[titles["journal"]], stamps.journal_rows)
-        book.save(target)
-        if book.vba_archive is not None:  # left open by openpyxl, it fails when collected later
-            book.vba_archive.close()
+        try:
+            titles = find_titles(book.sheetnames)
+            for sheet, cells in ((layout.RESIDUALS, stamps.residuals),
+                                 (layout.ITEMS, stamps.items)):
+                if cells:
+                    _stamp_cells(_worksheet(book, titles, sheet, self.name), sheet, cells,
+                                 self.name)
+            if stamps.journal_rows:
+                _append_rows(_worksheet(book, titles, layout.JOURNAL, self.name),
+                             stamps.journal_rows)
+            try:
+                _save(book, target)
+            except (*_DAMAGED_PART, KeyError) as exc:  # keep_vba: the parts it copies
+                raise WorkbookError([Problem(Where(self.name), f"the workbook's zip package "
+                                                               f"is damaged: {exc}")]) from exc
+        finally:
+            if book.vba_archive is not None:  # left open by openpyxl, it fails when collected
+                book.vba_archive.close()
+
+
+# What zipfile raises while reading a damaged part: its header, compressed data or CRC.
+_DAMAGED_PART = (zipfile.BadZipFile, zlib.error, EOFError)
+
+
+def _load(path: Path, *, keep_vba: bool) -> Workbook:
+    """``load_workbook``, with what openpyxl opened closed when it fails halfway: the file
+    (Windows cannot replace an open one) and the copy of the VBA parts, which prints an error
+    when it is collected unclosed."""
+    with path.open("rb") as handle:
+        reader = ExcelReader(handle, keep_vba=keep_vba)
+        try:
+            reader.read()
+        except BaseException:
+            book = getattr(getattr(reader, "parser", None), "wb", None)
+            if book is not None and book.vba_archive is not None:
+                book.vba_archive.close()
+            raise
+        finally:
+            reader.archive.close()
+        book = reader.wb
+        assert isinstance(book, Workbook)
+        return book
+
+
+def _save(book: Workbook, target: Path) -> None:
+    """``Workbook.save``, with the archive closed even when openpyxl fails halfway: left open,
+    Windows cannot remove the file, and the archive writes itself out when collected."""
+    book.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).save()
+
+
+def _worksheet(book: Workbook, titles: dict[str, str], sheet: layout.Sheet, file: str
+               ) -> Worksheet:
+    if sheet.key not in titles:
+        raise WorkbookError([Problem(Where(file), f"missing sheet {sheet.title('en')}")])
+    return book[titles[sheet.key]]
 
 
 def _stamp_cells(ws: Worksheet, sheet: layout.Sheet, cells: dict[tuple[int, str], Value],

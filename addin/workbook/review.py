@@ -93,7 +93,7 @@ def parse_review(sheets: Mapping[str, Rows], file: str) -> Review:
                                   f"{', '.join(missing)}")]
         )
     problems: list[Problem] = []
-    control = _control(sheets[titles["control"]])
+    control = _control(sheets[titles["control"]], titles["control"], file)
     language = parse_text(control.get("language")) or "en"
     rows = _residuals(_Columns(sheets[titles["residuals"]], layout.RESIDUALS,
                                titles["residuals"], file, problems))
@@ -115,7 +115,7 @@ def parse_review(sheets: Mapping[str, Rows], file: str) -> Review:
     )
 
 
-def _control(rows: Rows) -> dict[str, object]:
+def _control(rows: Rows, title: str, file: str) -> dict[str, object]:
     key_col = layout.CONTROL.index("key")
     value_col = layout.CONTROL.index("value")
     control: dict[str, object] = {}
@@ -123,6 +123,9 @@ def _control(rows: Rows) -> dict[str, object]:
         if len(row) > key_col and row[key_col]:
             value = row[value_col] if len(row) > value_col else None
             control[str(row[key_col])] = None if value == "" else value
+    if not control:
+        raise WorkbookError([Problem(Where(file), f"sheet {title!r} is empty: its settings "
+                                                  f"(source, extraction...) are gone")])
     return control
 
 
@@ -246,7 +249,7 @@ def _alternatives(residual_rows: Rows, list_rows: Rows, rows: list[ReviewRow]
         try:
             start = int(float(str(raw[start_col])))
             count = int(float(str(raw[count_col])))
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, OverflowError):  # inf, from a text such as "1e999"
             continue
         offered[row.customer_id] = tuple(s for s in flat[start:start + count] if s)
     return offered

@@ -8,6 +8,7 @@ import xlwings as xw
 
 from addin.excel import buttons
 from addin.excel.live import XLWINGS_API
+from addin.workbook import layout
 from addin.workbook.render import template_content
 from tests.builders import small_utility, write_csv_ledger
 from tests.excel.stand_in import Book
@@ -150,3 +151,45 @@ def test_a_large_sheet_goes_to_excel_in_blocks_of_rows(book, monkeypatch):
         ("S1", "REBILL"), ("S2", "TRANSFER"), ("S4", "WRITE_OFF"), ("S5", "KEEP")]
     items = book.sheets["Items"].used_range.options(ndim=2).value
     assert len(items) > 5 and items[0][0] == "Subscription"
+
+
+def _cell(sheet: str, key: str, line: int, value: object):
+    """An edit of one cell, by its column key."""
+    column = {"Residuals": layout.RESIDUALS, "Items": layout.ITEMS}[sheet].index(key) + 1
+
+    def edit(book) -> None:
+        book.sheets[sheet].range((line, column)).value = value
+    return edit
+
+
+def _cleared(sheet: str):
+    return lambda book: book.sheets[sheet].clear_contents()
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (_cleared("Control"), "sheet 'Control' is empty"),
+    (_cleared("Residuals"), "sheet 'Residuals': column missing"),
+    (_cell("Residuals", "balance", 1, None), "sheet 'Residuals': column missing"),
+    (_cell("Residuals", "balance", 2, None), "not an amount: None"),  # an error cell
+    (_cell("Residuals", "balance", 2, True), "not an amount: True"),
+    (_cell("Items", "due_date", 2, "31.02.2026"), "no such date: '31.02.2026'"),
+    (_cell("Items", "open_amount", 2, dt.datetime(2026, 1, 1)), "not an amount"),
+], ids=["Control cleared", "Residuals cleared", "Balance header cleared", "Balance empty",
+        "Balance a boolean", "Due date no date", "Open amount a date"])
+def test_an_odd_sheet_is_refused_naming_the_place_never_a_crash(book, edit, expected):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    edit(book)
+    buttons.validate(book)
+    message = book.app.alerts[-1][1]
+    assert message.startswith("Validate refused. Nothing was changed."), message
+    assert expected in message and book.fullname in message
+
+
+def test_a_hidden_alternatives_index_that_is_no_number_is_ignored(book):
+    """A text such as 1e999 reads as an infinite float: no alternative offered, no crash."""
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    _cell("Residuals", "alt_start", 2, float("inf"))(book)
+    buttons.validate(book)
+    assert book.app.alerts[-1][1] == "1 row(s) ready to commit."

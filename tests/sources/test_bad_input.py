@@ -1,6 +1,7 @@
 """Every bad input is refused with all its problems, each named by file, line and column."""
 
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,16 @@ def test_a_single_csv_file_or_an_unknown_file_is_not_taken_for_a_source(tmp_path
     other.write_text("x", encoding="utf-8")
     assert problems(other) == [f"{other}: not a folder, a workbook (.xlsx, .xlsm), a SQLite "
                                f"file or a database URL"]
+
+
+def test_a_workbook_source_whose_sheet_is_damaged_is_named_by_sheet(tmp_path):
+    book = write_sheets(tmp_path / "erp.xlsx", [("open_items", ITEM_HEADER, ITEMS),
+                                                ("subscriptions", SUB_HEADER, SUBS)])
+    with zipfile.ZipFile(book) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, b"<worksheet><sheetData><ro" if name.endswith("sheet1.xml")
+                             else data)
+    [problem] = problems(book)
+    assert problem.startswith(f"{book} [open_items]: cannot read the sheet: ")

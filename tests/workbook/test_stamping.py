@@ -514,7 +514,7 @@ def test_the_commit_saves_with_openpyxl_when_the_patch_cannot(review: Path, tmp_
 
 def test_the_commit_patches_without_loading_the_workbook(review: Path, tmp_path: Path,
                                                          monkeypatch):
-    monkeypatch.setattr("addin.workbook.openpyxl_file.load_workbook", cannot)
+    monkeypatch.setattr("addin.workbook.openpyxl_file._load", cannot)
     outcome = api.commit(review, tmp_path / "out", accept_proposals=True, now=NOW, user="anna")
     assert [r[17] for r in read_sheets(review)["Residuals"][1:]] == [
         outcome.batch.batch_id] * 3 + [""]

@@ -7,14 +7,19 @@ style) or inserted in column order, missing rows are inserted in order, and Jour
 the last filled one. Every other part of the package (VBA project, ribbon, relationships, the
 other sheets) is copied byte for byte, still compressed.
 
-What this cannot patch safely raises ``CannotPatch``: the caller then saves with openpyxl.
+What this cannot patch safely raises ``CannotPatch``: the caller then saves with openpyxl. A part
+that cannot be read (cut short, its data or CRC damaged) raises a ``WorkbookError``: openpyxl
+could not read it either.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
+from addin.domain.problems import Problem, Where, WorkbookError
+from addin.workbook.package_check import ZIP_ERRORS
 from addin.workbook.port import Stamps
 from addin.workbook.stamping.package import (
     CannotPatch,
@@ -35,18 +40,34 @@ def write_stamped(source: Path, target: Path, stamps: Stamps) -> None:
     ``target`` may be left half written: the caller owns it."""
     try:
         archive = zipfile.ZipFile(source)
-    except zipfile.BadZipFile as exc:
+    except ZIP_ERRORS as exc:
         raise CannotPatch(f"not a zip package: {exc}") from exc
-    with archive:
-        book = read_book(archive)
-        styles = Styles(source, book.styles)
-        strings = SharedStrings(source, book.shared_strings)
-        replaced = patch_sheets(source, sheet_requests(book, stamps), styles, strings)
-        if styles.changed:
-            assert book.styles is not None
-            replaced[book.styles] = new_part(styles.patched(), member(archive, book.styles))
-        dropped: set[str] = set()
-        if book.calc_chain is not None:
-            dropped.add(book.calc_chain)
-            replaced.update(without_calc_chain(archive, book))
-        write_package(source, archive, replaced, dropped, target)
+    try:
+        with archive:
+            if any(info.header_offset < 0 for info in archive.infolist()):
+                raise zipfile.BadZipFile("the central directory points before the file")
+            _write_stamped(source, archive, target, stamps)
+    except _DAMAGED_PART as exc:
+        raise WorkbookError([Problem(Where(str(source)),
+                                     f"the workbook's zip package is damaged: {exc}")]) from exc
+
+
+# What zipfile raises while reading a part: its header, compressed data or CRC is damaged, or its
+# compression method is unknown.
+_DAMAGED_PART = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
+
+
+def _write_stamped(source: Path, archive: zipfile.ZipFile, target: Path, stamps: Stamps
+                   ) -> None:
+    book = read_book(archive)
+    styles = Styles(source, book.styles)
+    strings = SharedStrings(source, book.shared_strings)
+    replaced = patch_sheets(source, sheet_requests(book, stamps), styles, strings)
+    if styles.changed:
+        assert book.styles is not None
+        replaced[book.styles] = new_part(styles.patched(), member(archive, book.styles))
+    dropped: set[str] = set()
+    if book.calc_chain is not None:
+        dropped.add(book.calc_chain)
+        replaced.update(without_calc_chain(archive, book))
+    write_package(source, archive, replaced, dropped, target)

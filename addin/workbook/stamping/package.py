@@ -32,6 +32,14 @@ class CannotPatch(Exception):
         self.reason = reason
 
 
+def xml_int(text: bytes | str, what: str) -> int:
+    """A number read from the package's XML; one that is no number is beyond the patch."""
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise CannotPatch(f"{what} is not a number: {text!r}") from exc
+
+
 
 # --- the workbook's structure ------------------------------------------------------------------
 
@@ -235,11 +243,16 @@ def _copied(original: BinaryIO, info: zipfile.ZipInfo) -> NewPart:
     if info.flag_bits & 0x1:
         raise CannotPatch(f"{info.filename} is encrypted")
     original.seek(info.header_offset)
-    header = _LOCAL_HEADER.unpack(original.read(_LOCAL_HEADER.size))
+    raw_header = original.read(_LOCAL_HEADER.size)
+    if len(raw_header) < _LOCAL_HEADER.size:
+        raise zipfile.BadZipFile(f"the file ends inside the local header of {info.filename}")
+    header = _LOCAL_HEADER.unpack(raw_header)
     if header[0] != 0x04034B50:
         raise CannotPatch(f"bad local header for {info.filename}")
     original.seek(header[9] + header[10], io.SEEK_CUR)
     data = original.read(info.compress_size)
+    if len(data) < info.compress_size:
+        raise zipfile.BadZipFile(f"the file ends inside {info.filename}")
     return NewPart(info.compress_type, [data], info.CRC, info.file_size)
 
 

@@ -14,7 +14,7 @@ from itertools import chain, repeat
 from addin.workbook import layout
 from addin.workbook.content import Value
 from addin.workbook.sheet_xml import excel_serial, text_element
-from addin.workbook.stamping.package import CannotPatch
+from addin.workbook.stamping.package import CannotPatch, xml_int
 from addin.workbook.stamping.styles import Styles, xml_attributes
 
 _MIN_RUN = 8  # rows from which a run is tried in one pass
@@ -86,9 +86,11 @@ class ColumnStyles:
         for col in _COL.finditer(prelude):
             attributes = xml_attributes(col[1])
             if b"style" in attributes and b"min" in attributes:
-                first = int(attributes[b"min"]) - 1
-                last = int(attributes.get(b"max", attributes[b"min"])) - 1
-                self.ranges.append((first, last, int(attributes[b"style"])))
+                first = xml_int(attributes[b"min"], "a column range's min") - 1
+                last = xml_int(attributes.get(b"max", attributes[b"min"]),
+                               "a column range's max") - 1
+                self.ranges.append((first, last, xml_int(attributes[b"style"],
+                                                         "a column range's style")))
         self.by_column: dict[int, int | None] = {}
 
     def get(self, column: int) -> int | None:

@@ -19,7 +19,15 @@ from addin.workbook import layout
 from addin.workbook.content import Value
 from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles, header_positions
-from addin.workbook.stamping.package import MAIN_NS, Book, CannotPatch, NewPart, PartWriter, member
+from addin.workbook.stamping.package import (
+    MAIN_NS,
+    Book,
+    CannotPatch,
+    NewPart,
+    PartWriter,
+    member,
+    xml_int,
+)
 from addin.workbook.stamping.rows import (
     CellXml,
     ColumnStyles,
@@ -288,7 +296,7 @@ def _header(row: bytes | None, root_element: bytes, strings: SharedStrings) -> l
         raise CannotPatch(f"cannot read the header row: {exc}") from exc
     assert element is not None
     cells = element.findall(f"{_MAIN}c")
-    wanted = [int(c.findtext(f"{_MAIN}v") or -1) for c in cells if c.get("t") == "s"]
+    wanted = [_string_index(c) for c in cells if c.get("t") == "s"]
     shared = strings.texts(wanted)
     header: list[object] = []
     for cell in cells:
@@ -304,11 +312,15 @@ def _header(row: bytes | None, root_element: bytes, strings: SharedStrings) -> l
 def _cell_text(cell: ET.Element, shared: dict[int, str]) -> str:
     kind = cell.get("t")
     if kind == "s":
-        return shared[int(cell.findtext(f"{_MAIN}v") or -1)]
+        return shared[_string_index(cell)]
     if kind == "inlineStr":
         inline = cell.find(f"{_MAIN}is")
         return "" if inline is None else _string_item_text(inline)
     return cell.findtext(f"{_MAIN}v") or ""
+
+
+def _string_index(cell: ET.Element) -> int:
+    return xml_int(cell.findtext(f"{_MAIN}v") or "-1", "a header cell's shared string index")
 
 
 def _string_item_text(item: ET.Element) -> str:

@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from addin.workbook.stamping.package import CannotPatch, member
+from addin.workbook.stamping.package import CannotPatch, member, xml_int
 
 _BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2}
 
@@ -87,7 +87,8 @@ class Styles:
         for num_fmt in _NUM_FMT.finditer(text, start, end):  # not those of the dxfs
             attributes = xml_attributes(num_fmt[1])
             code = html.unescape(attributes.get(b"formatCode", b"").decode("utf-8"))
-            self.formats.setdefault(code, int(attributes.get(b"numFmtId", b"0")))
+            self.formats.setdefault(code, xml_int(attributes.get(b"numFmtId", b"0"),
+                                                  "a numFmtId of styles.xml"))
             self.format_count += 1
         self.taken_ids = {int(i) for i in _NUM_FMT_ID.findall(text)}
         span = _children_span(text, _CELL_XFS, b"cellXfs")
@@ -99,7 +100,8 @@ class Styles:
         if base >= len(self.xfs):
             raise CannotPatch(f"cell style {base} is not in styles.xml")
         xf = self.xfs[base]
-        current = int(dict(xf.attributes).get(b"numFmtId", b"0"))
+        current = xml_int(dict(xf.attributes).get(b"numFmtId", b"0"),
+                          "a numFmtId of styles.xml")
         if only_over_general and not self._is_general(current):
             return base
         format_id = self._format_id(code)
