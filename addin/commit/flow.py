@@ -100,13 +100,13 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
         if request.offline:
             found = commit_facts.offline(reading, review, register, keyed, workbook.name)
         else:
-            _need_source(review)
+            _need_source(review, workbook.name)
             found = commit_facts.online(reading, rules, source, request.config, register)
         checks = check_decisions(found.decisions, CommitFacts(now.date(), found.subscriptions,
                                                               found.committed), found.stale)
         checks.refusals[:0] = found.refusals
         checks.refusals.extend(witness_problems(request.out_dir, register, checks.accepted))
-        _refuse_on_problems(reading, checks, request)
+        _refuse_on_problems(reading, checks, request, workbook.name)
     outcome = CommitOutcome(None, checks, (), source.shown, request.offline, stages.seconds,
                             register.shown, request.out_dir, recovered)
     if request.dry_run:
@@ -162,14 +162,15 @@ def matching_register(review: Review, register: Register, file: str) -> Identity
     return identity
 
 
-def _need_source(review: Review) -> None:
+def _need_source(review: Review, file: str) -> None:
     if not review.text("source"):
-        raise ReliquatError([Problem(Where(column="source"),
+        raise ReliquatError([Problem(Where(file, column=f"{review.titles['control']}!source"),
             "the workbook names no source to check the items against; give --source, "
             "or --offline to commit without checking")])
 
 
-def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRequest) -> None:
+def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRequest,
+                        file: str) -> None:
     problems = reading.problems + checks.refusals
     if problems:
         raise CommitRefused(problems)
@@ -180,10 +181,10 @@ def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRe
     if not checks.accepted:
         if reading.already_committed:
             batches = sorted({batch for _, batch in reading.already_committed})
-            raise CommitRefused([Problem(Where(),
+            raise CommitRefused([Problem(Where(file),
                 f"nothing to commit: the {len(reading.already_committed)} accepted row(s) were "
                 f"already committed in batch {', '.join(batches)}")])
-        raise CommitRefused([Problem(Where(),
+        raise CommitRefused([Problem(Where(file),
             "nothing to commit: no row has Accept = Yes (or use --accept-proposals)")])
 
 
