@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +24,7 @@ from addin.locations import Location
 from addin.progress import Stages
 from addin.register.location import register_for
 from addin.register.lock import commit_lock
+from addin.register.store import Register
 from addin.register.witness import check, rebuild
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import ReviewWorkbook
@@ -110,14 +113,20 @@ def demo(folder: Path, *, customers: int = 4000, stages: Stages | None = None
     return run_demo(folder, customers=customers, stages=stages)
 
 
+@contextmanager
+def _register(config: Config | None) -> Iterator[Register]:
+    register = register_for(config or Config())
+    try:
+        yield register
+    finally:
+        register.close()
+
+
 def recover_register(config: Config | None = None) -> list[str]:
     """Finish or undo what a killed commit left in the register; one message each. Every
     command does this first by itself; the command line and Excel call it to say so first."""
-    register = register_for(config or Config())
-    try:
+    with _register(config) as register:
         return recover(register)
-    finally:
-        register.close()
 
 
 @dataclass(frozen=True)
@@ -130,35 +139,28 @@ class RegisterReport:
 
 def register_init(config: Config | None = None) -> RegisterReport:
     """Create the register named by the config (or the user's default) if it is not there."""
-    register = register_for(config or Config())
-    try:
+    with _register(config) as register:
         existed = register.identity() is not None
         with commit_lock(register):
             identity = register.create()
         what = "already there" if existed else "created"
         return RegisterReport(register.shown, identity.register_id,
                               (f"register {identity.register_id} {what} at {register.shown}",))
-    finally:
-        register.close()
 
 
 def register_check(out_dirs: list[Path], config: Config | None = None) -> RegisterReport:
     """Compare the register with the batch records of export folders."""
-    register = register_for(config or Config())
-    try:
+    with _register(config) as register:
         recovered = recover(register)
-        identity = register.identity()
         lines, problems = check(register, [Path(d).resolve() for d in out_dirs])
+        identity = register.identity()
         return RegisterReport(register.shown, identity.register_id if identity else "",
                               (*recovered, *lines), tuple(problems))
-    finally:
-        register.close()
 
 
 def register_rebuild(out_dirs: list[Path], config: Config | None = None) -> RegisterReport:
     """Record in the register every batch of the folders' records that it is missing."""
-    register = register_for(config or Config())
-    try:
+    with _register(config) as register:
         recovered = recover(register)
         with commit_lock(register):
             lines = rebuild(register, [Path(d).resolve() for d in out_dirs])
@@ -167,5 +169,3 @@ def register_rebuild(out_dirs: list[Path], config: Config | None = None) -> Regi
         return RegisterReport(register.shown, identity.register_id,
                               (*recovered, *(lines or ["nothing to add: the register knows "
                                                        "every batch of these folders"])))
-    finally:
-        register.close()
