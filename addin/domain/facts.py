@@ -59,12 +59,13 @@ def _item_changes(extracted: RowFacts, now: RowFacts, open_items: Sequence[OpenI
                   rules: Rules, elsewhere: Mapping[ItemId, OpenItem]) -> list[str]:
     before = {i.item_id: i for i in extracted.items}
     after = {i.item_id: i for i in now.items}
-    anywhere = {**elsewhere, **{i.item_id: i for i in open_items if i.open_amount != 0}}
+    here = {i.item_id: i for i in open_items if i.open_amount != 0}
     changes: list[str] = []
     for item_id, was in before.items():
         is_ = after.get(item_id)
         if is_ is None:
-            changes.append(_gone(item_id, anywhere.get(item_id), extracted, rules))
+            found = here.get(item_id) or elsewhere.get(item_id)
+            changes.append(_gone(item_id, found, extracted, rules))
         elif is_.amount != was.amount:
             changes.append(f"item {item_id}: open amount is now {is_.amount:.2f}, "
                            f"was {was.amount:.2f} at extraction")
