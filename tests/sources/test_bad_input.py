@@ -182,8 +182,47 @@ def test_a_line_with_an_unquoted_delimiter_is_named(tmp_path):
     path.write_text(path.read_text(encoding="utf-8-sig") +
                     "I9;C1;Gerber; Fils;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n",
                     encoding="utf-8")
-    assert problems(folder) == [f"{path}, line 5: 13 fields where the header has 12 "
-                                f"(a ';' inside a text that is not in quotes?)"]
+    assert problems(folder) == [f"{path}, line 5: 13 fields where the header has 12 {LONG}"]
+
+
+SHORT = "(a line cut short, or a line break in a text that is not in quotes?)"
+LONG = "(a ';' inside a text that is not in quotes?)"
+
+
+def test_a_line_with_fewer_fields_than_the_header_is_named(tmp_path):
+    # without its last two fields the item in dispute would be proposed for write-off
+    folder = write_csv(tmp_path)
+    path = folder / "open_items.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") +
+                    "I9;C1;Gerber;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF\n",
+                    encoding="utf-8")
+    assert problems(folder) == [f"{path}, line 5: 10 fields where the header has 12 {SHORT}"]
+
+
+def test_short_and_long_lines_are_named_together_by_their_file_line(tmp_path):
+    folder = write_csv(tmp_path, items=(item(customer_name="Gerber\nFils"), *ITEMS))
+    path = folder / "open_items.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") +
+                    "I9;C1;Gerber; Fils;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n"
+                    '"I10";C1;"Gerber\nFils";S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0\n'
+                    "I11;C1;Gerber\nFils;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n",
+                    encoding="utf-8")
+    assert problems(folder) == [
+        f"{path}, line 7: 13 fields where the header has 12 {LONG}",
+        f"{path}, line 8: 11 fields where the header has 12 {SHORT}",
+        f"{path}, line 10: 3 fields where the header has 12 {SHORT}",
+        f"{path}, line 11: 10 fields where the header has 12 {SHORT}",
+    ]
+
+
+def test_a_short_line_is_found_when_quotes_are_used_loosely(tmp_path):
+    # a quote inside an unquoted text is a plain character, as the csv module reads it
+    folder = write_csv(tmp_path)
+    path = folder / "open_items.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") +
+                    'I8;C1;Gerber 5" Fils;S1;F8;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n'
+                    "I9;C1\n", encoding="utf-8")
+    assert problems(folder) == [f"{path}, line 6: 2 fields where the header has 12 {SHORT}"]
 
 
 def test_lines_are_counted_in_the_file_when_a_quoted_text_spans_lines(tmp_path):

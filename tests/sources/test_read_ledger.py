@@ -114,7 +114,7 @@ def test_blank_lines_and_empty_rows_are_skipped(tmp_path):
     folder = write_csv(tmp_path)
     path = folder / "open_items.csv"
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    lines[2:2] = ["", ";;;;;;;;;;;"]
+    lines[2:2] = ["", ";;;;;;;;;;;", ";;"]
     path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
     assert records(read_ledger(folder, Config())) == EXPECTED
 
