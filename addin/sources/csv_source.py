@@ -1,6 +1,6 @@
 """CSV exports as ERPs write them: ';' or ',' (told by the header line), UTF-8 with or without a
-BOM (or UTF-16 with one), else Windows-1252. Every cell is read as text, so ids keep their
-leading zeros.
+BOM (or UTF-16 with one), else Windows-1252; lines ending in CR LF, LF or CR alone (old Mac
+exports). Every cell is read as text, so ids keep their leading zeros.
 
 pandas' C parser reads a million rows several times faster than the csv module; the csv module
 is used only to find line numbers when a quoted field spans lines.
@@ -24,6 +24,7 @@ from addin.sources.table import RawColumns, locate_columns, raw_columns
 DELIMITERS = (";", ",", "\t")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 _BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def read_csv_columns(path: Path, entity: str, config: Config) -> RawColumns:
@@ -56,6 +57,8 @@ def _read(path: Path) -> bytes:
                                                      f"{exc.strerror or exc}")]) from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
         data = data.decode("utf-16").encode("utf-8")
+    if b"\r" in data and _LONE_CR.search(data):  # old Mac line ends, which pandas takes
+        data = _LONE_CR.sub(b"\n", data)      # for line ends too: counted like the others
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise SourceError([Problem(Where(str(path)), "the file is empty")])
     return data

@@ -232,6 +232,17 @@ def test_lines_are_counted_in_the_file_when_a_quoted_text_spans_lines(tmp_path):
                                 f"'open_amount': not an amount: 'x'"]
 
 
+def test_lines_ending_in_cr_alone_are_counted_as_lines(tmp_path):
+    folder = write_csv(tmp_path, items=(item(customer_name="Gerber\nFils"), *ITEMS,
+                                        item(item_id="I10", open_amount="x")))
+    path = folder / "open_items.csv"
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r").replace(b"\n", b"\r") +
+                     b"I11;C1\r")
+    assert problems(folder) == [f"{path}, line 8: 2 fields where the header has 12 {SHORT}"]
+    path.write_bytes(path.read_bytes().removesuffix(b"I11;C1\r"))
+    assert problems(folder) == [f"{path}, line 7, column 'open_amount': not an amount: 'x'"]
+
+
 def test_a_file_mixing_utf8_and_another_encoding_is_refused(tmp_path):
     folder = write_csv(tmp_path)
     path = folder / "open_items.csv"

@@ -119,6 +119,14 @@ def test_blank_lines_and_empty_rows_are_skipped(tmp_path):
     assert records(read_ledger(folder, Config())) == EXPECTED
 
 
+def test_an_old_mac_export_with_lines_ending_in_cr_alone_is_read(tmp_path):
+    folder = write_csv(tmp_path)
+    for name in ("open_items.csv", "subscriptions.csv"):
+        path = folder / name
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
+    assert records(read_ledger(folder, Config())) == EXPECTED
+
+
 def test_a_windows_1252_export_is_read_as_such(tmp_path):
     folder = write_csv(tmp_path, bom=False)
     for name in ("open_items.csv", "subscriptions.csv"):
