@@ -37,6 +37,7 @@ def item(**changes: str) -> tuple[str, ...]:
 @pytest.mark.parametrize(("changes", "column", "message"), [
     ({"open_amount": "12,50"}, "open_amount", "not an amount: '12,50'"),
     ({"open_amount": "abc"}, "open_amount", "not an amount: 'abc'"),
+    ({"open_amount": "0'30"}, "open_amount", "not an amount: \"0'30\""),
     ({"original_amount": "100.505"}, "original_amount", "more than two decimals: '100.505'"),
     ({"due_date": "31.02.2026"}, "due_date", "no such date: '31.02.2026'"),
     ({"document_date": "2026-9-1"}, "document_date",
