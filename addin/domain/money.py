@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_DIGITS = 16  # before the decimal point: an amount fits NUMERIC(18, 2)
 
 
 class AmountError(ValueError):
@@ -38,6 +39,9 @@ def to_money(value: object) -> Decimal:
         raise AmountError(f"not an amount: {value!r}")
     if not number.is_finite():
         raise AmountError(f"not an amount: {value!r}")
+    if number and number.adjusted() >= MAX_DIGITS:  # also keeps quantize within 28 digits
+        raise AmountError(f"too large (at most {MAX_DIGITS} digits before the decimal point): "
+                          f"{value!r}")
     cents = number.quantize(CENT, rounding=ROUND_HALF_EVEN)
     if cents != number and isinstance(value, str):
         raise AmountError(f"more than two decimals: {value!r}")

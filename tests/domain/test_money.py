@@ -72,3 +72,21 @@ def test_a_separator_is_read_between_groups_of_three_and_refused_elsewhere(
     with pytest.raises(AmountError) as error:
         to_money(changed)
     assert str(error.value) == f"not an amount: {changed!r}"
+
+
+@pytest.mark.parametrize("value", [
+    "123456789012345678901234567.00", "10000000000000000", 1.2345678901234568e+26,
+    10**27, Decimal("-1E+20"),
+])
+def test_an_amount_beyond_sixteen_digits_before_the_point_is_refused(value):
+    with pytest.raises(AmountError) as error:
+        to_money(value)
+    assert str(error.value) == (f"too large (at most 16 digits before the decimal point): "
+                                f"{value!r}")
+
+
+def test_sixteen_digits_before_the_point_are_an_amount_and_seventeen_are_not():
+    assert to_money("-9'999'999'999'999'999.99") == Decimal("-9999999999999999.99")
+    assert to_money(Decimal("0E+30")) == Decimal("0.00")
+    with pytest.raises(AmountError):
+        to_money("10'000'000'000'000'000")

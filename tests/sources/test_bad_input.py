@@ -38,6 +38,9 @@ def item(**changes: str) -> tuple[str, ...]:
     ({"open_amount": "12,50"}, "open_amount", "not an amount: '12,50'"),
     ({"open_amount": "abc"}, "open_amount", "not an amount: 'abc'"),
     ({"open_amount": "0'30"}, "open_amount", "not an amount: \"0'30\""),
+    ({"original_amount": "123456789012345678901234567.00"}, "original_amount",
+     "too large (at most 16 digits before the decimal point): "
+     "'123456789012345678901234567.00'"),
     ({"original_amount": "100.505"}, "original_amount", "more than two decimals: '100.505'"),
     ({"due_date": "31.02.2026"}, "due_date", "no such date: '31.02.2026'"),
     ({"document_date": "2026-9-1"}, "document_date",
@@ -175,6 +178,15 @@ def test_a_bad_cell_in_a_workbook_is_named_by_sheet_and_row(tmp_path):
         ("subscriptions", SUB_HEADER, SUBS)])
     assert problems(book) == [f"{book} [open_items], line 5, column 'original_amount': "
                               f"more than two decimals: '100.505'"]
+
+
+def test_a_huge_number_in_a_workbook_cell_is_refused_naming_the_cell(tmp_path):
+    book = write_sheets(tmp_path / "erp.xlsx", [
+        ("open_items", ITEM_HEADER, (*ITEMS, item(original_amount="1.2345678901234568e+26"))),
+        ("subscriptions", SUB_HEADER, SUBS)])
+    assert problems(book) == [f"{book} [open_items], line 5, column 'original_amount': "
+                              f"too large (at most 16 digits before the decimal point): "
+                              f"'123456789012346000000000000'"]
 
 
 def test_a_line_with_an_unquoted_delimiter_is_named(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 from addin import api
 from addin.config import Config
+from addin.domain.problems import WorkbookError
 from addin.workbook.calamine_reader import read_review
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
@@ -62,3 +63,17 @@ def test_french_headers_and_sheet_names_read_back_the_same(tmp_path):
     assert book["Listes"]["B1"].value == "Oui"
     review = read_review(out)
     assert review.language == "fr" and len(review.rows) == 4
+
+
+def test_a_huge_amount_typed_into_the_review_is_refused_naming_its_cell(review):
+    book = openpyxl.load_workbook(review)
+    book["Residuals"]["G2"] = 1.5e+26
+    book["Items"]["I3"] = 10**20
+    book.save(review)
+    with pytest.raises(WorkbookError) as error:
+        read_review(review)
+    too_large = "too large (at most 16 digits before the decimal point)"
+    assert [str(p) for p in error.value.problems] == [
+        f"{review}, line 2, column 'Residuals!Balance': {too_large}: 1.5e+26",
+        f"{review}, line 3, column 'Items!Open amount': {too_large}: 1e+20",
+    ]
