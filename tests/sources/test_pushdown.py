@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from addin.config import Config, load_config
 from addin.domain.model import Rules
-from addin.sources import read_for_commit, read_for_rules
+from addin.sources import read_for_commit, read_for_rules, read_ledger
 from tests.sources.small_ledger import (
     EXPECTED_ITEMS,
     EXPECTED_SUBS,
@@ -69,8 +69,11 @@ def config(folder: Path, toml: str) -> Config:
 
 
 def read_both_ways(source: str, settings: Config) -> tuple:
+    """What extract and commit read (the pushdown), and the whole ledger where they agree."""
     ledger, _, count = read_for_rules(source, settings, RULES, committed=())
     again = read_for_commit(source, settings, [i.item_id for i in ledger.items], ["S1"])
+    whole = read_ledger(source, settings)
+    assert (whole.items, whole.subscriptions) == (ledger.items, ledger.subscriptions)
     return count, ledger.items, ledger.subscriptions, again.items, again.subscriptions
 
 
@@ -80,3 +83,20 @@ def test_a_select_per_entity_is_read_through_the_pushdown_on_a_server(server_url
     settings = config(tmp_path, forms(ITEM_HEADER, SUB_HEADER)["sql"])
     assert read_both_ways(server_url, settings) == (
         3, EXPECTED_ITEMS, EXPECTED_SUBS, EXPECTED_ITEMS, EXPECTED_SUBS)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_optional_columns_absent_from_a_sqlite_source_count_as_blank(tmp_path, form):
+    db = tmp_path / "erp.sqlite"
+    load_ledger(f"sqlite:///{db}")
+    assert read_both_ways(str(db), config(tmp_path, FORMS[form])) == (
+        3, UNFLAGGED_ITEMS, UNLABELLED_SUBS, UNFLAGGED_ITEMS, UNLABELLED_SUBS)
+
+
+@pytest.mark.database
+@pytest.mark.parametrize("form", FORMS)
+def test_optional_columns_absent_from_a_server_source_count_as_blank(server_url, tmp_path,
+                                                                     form):
+    load_ledger(server_url)
+    assert read_both_ways(server_url, config(tmp_path, FORMS[form])) == (
+        3, UNFLAGGED_ITEMS, UNLABELLED_SUBS, UNFLAGGED_ITEMS, UNLABELLED_SUBS)
