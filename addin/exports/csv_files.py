@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from addin.domain.batch import PostingLine, RebillLine
+from addin.domain.formulas import CSV_FORMULA_STARTS
 from addin.domain.money import format_money
 
 POSTING_COLUMNS = (
@@ -21,12 +22,11 @@ REBILL_COLUMNS = (
     "batch_id", "subscription_id", "customer_id", "charge_code", "amount", "currency",
     "vat_code", "source_subscription_id", "documents", "text",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
     """Prefix a quote to a text a spreadsheet would read as a formula (CSV injection)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
 
 
 def posting_row(line: PostingLine) -> list[str]:
