@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
+from addin.domain.formulas import formula_start
 from addin.domain.problems import Problem, Where
 from addin.sources.table import RawColumns
 from addin.sources.values import parse_text
@@ -70,6 +71,17 @@ def texts(raw: RawColumns, canonical: str, issues: Issues, *,
     if required and "" in out:
         issues.note([i for i, v in enumerate(out) if not v], canonical, lambda _: "empty")
     return out
+
+
+def identifiers(raw: RawColumns, canonical: str, issues: Issues) -> list[str]:
+    """A text column of ids. They go to the ERP as they are, so an id a spreadsheet would run
+    as a formula is refused here rather than quoted in the export."""
+    values = texts(raw, canonical, issues)
+    if any(map(formula_start, {value[:1] for value in values})):
+        issues.note([row for row, value in enumerate(values) if formula_start(value)],
+                    canonical, lambda row: f"begins with {values[row][0]!r}: an identifier "
+                                           f"must not look like a formula")
+    return values
 
 
 def parsed(raw: RawColumns, canonical: str, parse: Callable[[object], T], issues: Issues,

@@ -33,6 +33,9 @@ def item(**changes: str) -> tuple[str, ...]:
     return tuple({**cells, **changes}.values())
 
 
+NOT_A_FORMULA = "an identifier must not look like a formula"
+
+
 # The bad row is line 5: header, the three good items, then it.
 @pytest.mark.parametrize(("changes", "column", "message"), [
     ({"open_amount": "12,50"}, "open_amount", "not an amount: '12,50'"),
@@ -53,11 +56,32 @@ def item(**changes: str) -> tuple[str, ...]:
     ({"subscription_id": "S7"}, "subscription_id", "unknown subscription 'S7'"),
     ({"customer_id": "0042"}, "customer_id", "customer '0042' but subscription 'S1' belongs "
                                              "to 'C1'"),
+    ({"item_id": "=I9"}, "item_id", f"begins with '=': {NOT_A_FORMULA}"),
+    ({"item_id": " +I9"}, "item_id", f"begins with '+': {NOT_A_FORMULA}"),
+    ({"document_no": "@F9"}, "document_no", f"begins with '@': {NOT_A_FORMULA}"),
+    ({"document_no": "\x01F9"}, "document_no", f"begins with '\\x01': {NOT_A_FORMULA}"),
+    ({"item_id": "\x7fI9"}, "item_id", f"begins with '\\x7f': {NOT_A_FORMULA}"),
 ])
 def test_a_bad_cell_is_named_by_file_line_and_column(tmp_path, changes, column, message):
     folder = write_csv(tmp_path, items=(*ITEMS, item(**changes)))
     assert problems(folder) == [f"{folder / 'open_items.csv'}, line 5, column '{column}': "
                                 f"{message}"]
+
+
+def test_ids_of_customers_and_subscriptions_that_would_run_as_formulas_are_refused(tmp_path):
+    subs = (*SUBS, ("+S9", "=C9", "active", "", "", "=Dupont's contract"))
+    folder = write_csv(tmp_path, subs=subs, items=(
+        *ITEMS, item(customer_id="-C1", subscription_id="-S1"), item(item_id="I10",
+                                                                    customer_id="@C1")))
+    subs_file, items_file = folder / "subscriptions.csv", folder / "open_items.csv"
+    assert problems(folder) == [
+        f"{subs_file}, line 5, column 'subscription_id': begins with '+': {NOT_A_FORMULA}",
+        f"{subs_file}, line 5, column 'customer_id': begins with '=': {NOT_A_FORMULA}",
+        f"{items_file}, line 5, column 'subscription_id': unknown subscription '-S1'",
+        f"{items_file}, line 6, column 'customer_id': begins with '@': {NOT_A_FORMULA}",
+        f"{items_file}, line 6, column 'customer_id': customer '@C1' but subscription 'S1' "
+        f"belongs to 'C1'",
+    ]
 
 
 def test_a_duplicate_item_names_both_lines(tmp_path):
