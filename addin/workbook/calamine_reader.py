@@ -1,4 +1,8 @@
-"""Read every sheet of a workbook file as plain rows, fast (python-calamine)."""
+"""Read every sheet of a workbook file as plain rows, fast (python-calamine).
+
+An Excel error value comes back as a ``CellError`` in its cell (calamine alone gives '', the
+same as an empty cell, and refuses a sheet holding a newer error such as #SPILL!).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,34 @@ from python_calamine import CalamineWorkbook
 
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.workbook.review import Review, parse_review
+from addin.workbook.xlsx_errors import UnplacedError, error_cells, readable_copy, with_errors
 
 
 def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
     if not path.is_file():
         raise WorkbookError([Problem(Where(str(path)), "workbook not found")])
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        sheets, refused = _calamine(path), None
     except Exception as exc:  # calamine raises its own error types for unreadable files
-        raise WorkbookError([Problem(Where(str(path)), f"cannot read workbook: {exc}")]) from exc
+        sheets, refused = {}, exc
+    try:
+        errors = error_cells(path)
+    except UnplacedError as exc:
+        raise WorkbookError([Problem(Where(str(path)), f"{exc} holds an Excel error value in "
+                                                       f"a cell that names no place")]) from exc
+    except Exception:  # not a package at all: calamine said why
+        errors = {}
+    if refused is not None:
+        if not errors:
+            raise WorkbookError([Problem(Where(str(path)), f"cannot read workbook: {refused}")]
+                                ) from refused
+        sheets = _calamine(readable_copy(path))
+    with_errors(sheets, errors)
+    return sheets
+
+
+def _calamine(source: Any) -> dict[str, list[list[Any]]]:
+    book = CalamineWorkbook.from_object(source)
     return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in book.sheet_names}
 
