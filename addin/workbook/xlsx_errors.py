@@ -19,28 +19,29 @@ from addin.workbook.stamping.package import CannotPatch, read_book
 from addin.workbook.stamping.rows import column_index
 
 # An error cell as every writer seen here puts it: <c r="P2" s="3" t="e"><v>#N/A</v></c>
-_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s(?=[^>]*\bt=[\"']e[\"'])([^>]*)>(.*?)</(?:\w+:)?c>",
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s(?=[^>]*\bt=[\"']e[\"'])([^>]*)(?<!/)>(.*?)</(?:\w+:)?c>",
                          re.DOTALL)
 _REFERENCE = re.compile(rb"\br=[\"']([A-Z]+)([0-9]+)[\"']")
-_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_VALUE = re.compile(rb"(<(?:\w+:)?v>)([^<]*)(</(?:\w+:)?v>)")
 
 
 class UnplacedError(Exception):
     """An error cell without a reference: where it is cannot be told."""
 
 
-def error_cells(path: Path) -> dict[str, dict[tuple[int, int], CellError]]:
+def error_cells(path: Path, only: str | None = None
+                ) -> dict[str, dict[tuple[int, int], CellError]]:
     """Sheet title -> (row, column) from 0 -> the error in that cell, for every error cell of
-    the workbook. Sheets without one are left out; a package this cannot read gives none."""
+    the workbook (of sheet ``only`` if given); sheets without one are left out."""
     found: dict[str, dict[tuple[int, int], CellError]] = {}
-    for title, xml in _sheets_holding_errors(path):
+    for title, xml in _sheets_holding_errors(path, only):
         cells: dict[tuple[int, int], CellError] = {}
         for match in _ERROR_CELL.finditer(xml):
             reference = _REFERENCE.search(match[1])
             if reference is None:
                 raise UnplacedError(title)
             value = _VALUE.search(match[2])
-            text = value[1].decode("utf-8", "replace") if value else "#N/A"
+            text = value[2].decode("utf-8", "replace") if value else "#N/A"
             cells[(int(reference[2]) - 1, column_index(reference[1]))] = CellError(text)
         if cells:
             found[title] = cells
@@ -80,14 +81,14 @@ def readable_copy(path: Path) -> io.BytesIO:
 def _as_na(match: re.Match[bytes]) -> bytes:
     start, end = match.span(2)
     whole, at = match[0], match.start()
-    return whole[:start - at] + _VALUE.sub(b"<v>#N/A</v>", match[2]) + whole[end - at:]
+    return whole[:start - at] + _VALUE.sub(rb"\1#N/A\3", match[2]) + whole[end - at:]
 
 
 def _holds_errors(xml: bytes) -> bool:
     return b't="e"' in xml or b"t='e'" in xml
 
 
-def _sheets_holding_errors(path: Path) -> Iterator[tuple[str, bytes]]:
+def _sheets_holding_errors(path: Path, only: str | None) -> Iterator[tuple[str, bytes]]:
     """(title, XML) of each sheet with an error cell. A package whose sheets cannot be told
     apart still says whether it holds one (UnplacedError): never read as blank unseen."""
     with zipfile.ZipFile(path) as archive:
@@ -96,6 +97,8 @@ def _sheets_holding_errors(path: Path) -> Iterator[tuple[str, bytes]]:
         except CannotPatch:
             sheets = {}
         for title, part in sheets.items():
+            if only is not None and title != only:
+                continue
             xml = archive.read(part) if part in archive.NameToInfo else b""
             if _holds_errors(xml):
                 yield title, xml
