@@ -13,6 +13,7 @@ from addin.domain.formulas import formula_start
 from addin.domain.problems import Problem, Where
 from addin.sources.table import RawColumns
 from addin.sources.values import parse_text
+from addin.workbook.cell_errors import CellError
 
 MAX_PROBLEMS = 200
 T = TypeVar("T")
@@ -66,7 +67,11 @@ def texts(raw: RawColumns, canonical: str, issues: Issues, *,
     values = raw.cells.get(canonical)
     if values is None:
         return [""] * raw.size
-    only_str = raw.texts or set(map(type, values)) <= {str}
+    kinds = set() if raw.texts else set(map(type, values))
+    if CellError in kinds:
+        issues.note([i for i, v in enumerate(values) if isinstance(v, CellError)], canonical,
+                    lambda row: values[row].problem)  # type: ignore[attr-defined]
+    only_str = kinds <= {str}
     out = list(map(str.strip if only_str else parse_text, values))  # type: ignore[arg-type]
     if required and "" in out:
         issues.note([i for i, v in enumerate(out) if not v], canonical, lambda _: "empty")
@@ -98,6 +103,9 @@ def parsed(raw: RawColumns, canonical: str, parse: Callable[[object], T], issues
     known: dict[object, T] = {}
     bad: dict[object, str] = {}
     for value in distinct:
+        if isinstance(value, CellError):
+            bad[value] = value.problem
+            continue
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 bad[value] = "empty"

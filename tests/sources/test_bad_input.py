@@ -3,6 +3,7 @@
 import sqlite3
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from addin.config import Config, load_config
@@ -16,6 +17,7 @@ from tests.sources.small_ledger import (
     write_csv,
     write_sheets,
     write_sqlite,
+    write_xlsx,
 )
 
 GOOD_ITEM = ("I9", "C1", "Gerber", "S1", "F9", "01.09.2026", "01.10.2026", "100.50", "0.50",
@@ -202,6 +204,22 @@ def test_a_bad_cell_in_a_workbook_is_named_by_sheet_and_row(tmp_path):
         ("subscriptions", SUB_HEADER, SUBS)])
     assert problems(book) == [f"{book} [open_items], line 5, column 'original_amount': "
                               f"more than two decimals: '100.505'"]
+
+
+def test_an_excel_error_in_a_workbook_source_is_refused_naming_the_cell(tmp_path):
+    # read as blank, the #N/A would put the item in dispute up for write-off
+    book = write_xlsx(tmp_path / "erp.xlsx")
+    workbook = openpyxl.load_workbook(book)
+    for ref, error in (("L4", "#N/A"), ("I2", "#SPILL!"), ("A3", "#REF!")):
+        workbook["open_items"][ref] = error
+        workbook["open_items"][ref].data_type = "e"
+    workbook.save(book)
+    error = "is an Excel error, not a value: correct the cell or clear it"
+    assert problems(book) == [
+        f"{book} [open_items], line 2, column 'open_amount': #SPILL! {error}",
+        f"{book} [open_items], line 3, column 'item_id': #REF! {error}",
+        f"{book} [open_items], line 4, column 'dispute': #N/A {error}",
+    ]
 
 
 def test_a_huge_number_in_a_workbook_cell_is_refused_naming_the_cell(tmp_path):
