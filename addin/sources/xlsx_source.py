@@ -16,7 +16,13 @@ from python_calamine import CalamineWorkbook
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
 from addin.sources.table import RawColumns, locate_columns, raw_columns
-from addin.workbook.xlsx_errors import UnplacedError, error_cells, readable_copy, with_errors
+from addin.workbook.xlsx_errors import (
+    DamagedPackage,
+    UnplacedError,
+    error_cells,
+    readable_copy,
+    with_errors,
+)
 
 
 def read_sheet_columns(path: Path, sheet: str | None, entity: str,
@@ -61,6 +67,9 @@ def _with_errors(path: Path, name: str, book: CalamineWorkbook) -> list[list[Any
     except UnplacedError as exc:
         raise SourceError([Problem(Where(f"{path} [{name}]"), "an Excel error value in a cell "
                                    "that names no place")]) from exc
+    except DamagedPackage as exc:
+        raise SourceError([Problem(Where(f"{path} [{name}]"), f"cannot read the sheet: {exc}")]
+                          ) from exc
     try:
         # calamine pads every row to the sheet's width, so row[p] is always there
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)

@@ -13,7 +13,13 @@ from python_calamine import CalamineWorkbook
 
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.workbook.review import Review, parse_review
-from addin.workbook.xlsx_errors import UnplacedError, error_cells, readable_copy, with_errors
+from addin.workbook.xlsx_errors import (
+    DamagedPackage,
+    UnplacedError,
+    error_cells,
+    readable_copy,
+    with_errors,
+)
 
 
 def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
@@ -28,8 +34,11 @@ def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
     except UnplacedError as exc:
         raise WorkbookError([Problem(Where(str(path)), f"{exc} holds an Excel error value in "
                                                        f"a cell that names no place")]) from exc
-    except Exception:  # not a package at all: calamine said why
-        errors = {}
+    except DamagedPackage as exc:
+        if refused is None:
+            raise WorkbookError([Problem(Where(str(path)), f"cannot read workbook: {exc}")]
+                                ) from exc
+        errors = {}  # calamine's reason is given below
     if refused is not None:
         if not errors:
             raise WorkbookError([Problem(Where(str(path)), f"cannot read workbook: {refused}")]

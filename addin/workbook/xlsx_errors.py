@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,23 +30,35 @@ class UnplacedError(Exception):
     """An error cell without a reference: where it is cannot be told."""
 
 
+class DamagedPackage(Exception):
+    """A part of the workbook's package cannot be read: whether it holds errors is unknown."""
+
+
 def error_cells(path: Path, only: str | None = None
                 ) -> dict[str, dict[tuple[int, int], CellError]]:
     """Sheet title -> (row, column) from 0 -> the error in that cell, for every error cell of
     the workbook (of sheet ``only`` if given); sheets without one are left out."""
     found: dict[str, dict[tuple[int, int], CellError]] = {}
-    for title, xml in _sheets_holding_errors(path, only):
-        cells: dict[tuple[int, int], CellError] = {}
-        for match in _ERROR_CELL.finditer(xml):
-            reference = _REFERENCE.search(match[1])
-            if reference is None:
-                raise UnplacedError(title)
-            value = _VALUE.search(match[2])
-            text = value[2].decode("utf-8", "replace") if value else "#N/A"
-            cells[(int(reference[2]) - 1, column_index(reference[1]))] = CellError(text)
-        if cells:
-            found[title] = cells
+    try:
+        for title, xml in _sheets_holding_errors(path, only):
+            cells = _cells(title, xml)
+            if cells:
+                found[title] = cells
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise DamagedPackage(str(exc) or type(exc).__name__) from exc
     return found
+
+
+def _cells(title: str, xml: bytes) -> dict[tuple[int, int], CellError]:
+    cells: dict[tuple[int, int], CellError] = {}
+    for match in _ERROR_CELL.finditer(xml):
+        reference = _REFERENCE.search(match[1])
+        if reference is None:
+            raise UnplacedError(title)
+        value = _VALUE.search(match[2])
+        text = value[2].decode("utf-8", "replace") if value else "#N/A"
+        cells[(int(reference[2]) - 1, column_index(reference[1]))] = CellError(text)
+    return cells
 
 
 def with_errors(sheets: dict[str, list[list[object]]],

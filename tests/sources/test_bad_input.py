@@ -19,6 +19,7 @@ from tests.sources.small_ledger import (
     write_sqlite,
     write_xlsx,
 )
+from tests.workbook.test_xlsx_errors import damage
 
 GOOD_ITEM = ("I9", "C1", "Gerber", "S1", "F9", "01.09.2026", "01.10.2026", "100.50", "0.50",
              "CHF", "0", "0")
@@ -220,6 +221,13 @@ def test_an_excel_error_in_a_workbook_source_is_refused_naming_the_cell(tmp_path
         f"{book} [open_items], line 3, column 'item_id': #REF! {error}",
         f"{book} [open_items], line 4, column 'dispute': #N/A {error}",
     ]
+
+
+def test_a_damaged_workbook_source_is_refused_naming_the_sheet(tmp_path):
+    book = write_xlsx(tmp_path / "erp.xlsx")
+    damage(book, "xl/worksheets/sheet1.xml")
+    assert problems(book) == [f"{book} [open_items]: cannot read the sheet: Bad CRC-32 for "
+                              f"file 'xl/worksheets/sheet1.xml'"]
 
 
 def test_a_huge_number_in_a_workbook_cell_is_refused_naming_the_cell(tmp_path):

@@ -1,6 +1,8 @@
 """Error cells are found in a sheet's XML however a writer spells them."""
 
+import struct
 import zipfile
+from pathlib import Path
 
 import openpyxl
 from python_calamine import CalamineWorkbook
@@ -38,3 +40,14 @@ def test_error_cells_are_found_and_a_copy_calamine_reads_is_made(tmp_path):
     sheet = CalamineWorkbook.from_object(readable_copy(path)).get_sheet_by_name("Data")
     rows = sheet.to_python(skip_empty_area=False)
     assert rows == [["", 3.0, ""], ["", "", ""]]
+
+
+def damage(path: Path, member: str) -> None:
+    """Flip a few bytes inside one part's compressed data, as a bad disk or transfer does."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    data = bytearray(path.read_bytes())
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    middle = info.header_offset + 30 + name_length + extra_length + info.compress_size // 3
+    data[middle:middle + 8] = bytes(b ^ 0xFF for b in data[middle:middle + 8])
+    path.write_bytes(bytes(data))
