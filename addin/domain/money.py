@@ -6,10 +6,12 @@ Binary floats never enter a sum or a comparison: values that arrive as floats
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_DIGITS = 16  # before the decimal point: an amount fits NUMERIC(18, 2)
 
 
 class AmountError(ValueError):
@@ -19,8 +21,9 @@ class AmountError(ValueError):
 def to_money(value: object) -> Decimal:
     """Turn a text, an int, a Decimal or a float read from a spreadsheet into cents.
 
-    Text may use ``'`` or a space as thousands separator and ``.`` as decimal mark
-    (Swiss convention); a float goes through ``repr`` so 0.1 stays 0.10.
+    Text may use ``'``, ``’``, a space or a no-break space as thousands separator, between
+    groups of three digits only, and ``.`` as decimal mark (Swiss convention); a float goes
+    through ``repr`` so 0.1 stays 0.10.
     """
     if isinstance(value, bool):
         raise AmountError(f"not an amount: {value!r}")
@@ -36,23 +39,31 @@ def to_money(value: object) -> Decimal:
         raise AmountError(f"not an amount: {value!r}")
     if not number.is_finite():
         raise AmountError(f"not an amount: {value!r}")
+    if number and number.adjusted() >= MAX_DIGITS:  # also keeps quantize within 28 digits
+        raise AmountError(f"too large (at most {MAX_DIGITS} digits before the decimal point): "
+                          f"{value!r}")
     cents = number.quantize(CENT, rounding=ROUND_HALF_EVEN)
     if cents != number and isinstance(value, str):
         raise AmountError(f"more than two decimals: {value!r}")
     return cents + ZERO  # normalises -0.00 to 0.00
 
 
+# A sign, the units either plain or in groups of three after a first group of one to three,
+# split by one and the same separator, then the decimals: "1'234'567.50", "-12 345", ".5".
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,3}(?P<sep>['\u2019 \u00a0])[0-9]{3}(?:(?P=sep)[0-9]{3})*"
+                     r"|[0-9]*)(?:\.[0-9]*)?")
+
+
 def _parse_text(text: str) -> Decimal:
-    cleaned = text.strip().replace("'", "").replace("\u2019", "").replace("\u00a0", "")
-    cleaned = cleaned.replace(" ", "")
+    cleaned = text.strip()
     if cleaned.startswith("(") and cleaned.endswith(")"):
-        cleaned = "-" + cleaned[1:-1]
-    if not cleaned or any(ch not in "0123456789.-+" for ch in cleaned):
+        cleaned = "-" + cleaned[1:-1].strip()
+    match = _AMOUNT.fullmatch(cleaned)
+    if match is None or not any(ch.isdigit() for ch in cleaned):
         raise AmountError(f"not an amount: {text!r}")
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise AmountError(f"not an amount: {text!r}") from exc
+    if match["sep"]:
+        cleaned = cleaned.replace(match["sep"], "")
+    return Decimal(cleaned)
 
 
 def format_money(amount: Decimal) -> str:

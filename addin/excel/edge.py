@@ -10,16 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from addin.domain.formulas import FORMULA_STARTS
 from addin.workbook.content import Value
-
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def to_excel(value: Value) -> object:
     if isinstance(value, Decimal):
         return float(round(value, 2))
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if value is None or isinstance(value, int | float | dt.date):
         return value
     return str(value)

@@ -15,6 +15,7 @@ from typing import Any
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.excel.edge import rows_to_excel, to_excel
 from addin.workbook import layout
+from addin.workbook.cell_errors import from_live
 from addin.workbook.content import SheetContent, WorkbookContent
 from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles
@@ -26,6 +27,9 @@ XLWINGS_API = {
     "App": ("properties", "status_bar", "alert"),
     "Name": ("refers_to",),
 }
+
+# By default xlwings reads an error cell as None, the same as an empty one.
+READ_OPTIONS = {"ndim": 2, "err_to_str": True}
 
 _FORMATS = {layout.Kind.AMOUNT: layout.AMOUNT, layout.Kind.DATE: "dd.mm.yyyy",
             layout.Kind.INTEGER: "0", layout.Kind.DATETIME: "dd.mm.yyyy hh:mm:ss",
@@ -40,8 +44,9 @@ def quiet(app: Any) -> Iterator[None]:
 
 
 def read_block(sheet: Any) -> list[list[object]]:
-    values = sheet.used_range.options(ndim=2).value
-    return [list(row) for row in values] if values else []
+    """Every used cell; an error value (#N/A…) as a ``CellError``, never as an empty cell."""
+    values = sheet.used_range.options(**READ_OPTIONS).value
+    return [list(map(from_live, row)) for row in values] if values else []
 
 
 def _sheet(book: Any, key: str) -> Any:

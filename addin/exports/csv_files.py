@@ -1,7 +1,9 @@
 """The two import files: postings for the ERP, charges for the billing system.
 
 Amounts: two decimals, ``.`` as decimal mark, no thousands separator; dates dd.mm.yyyy;
-UTF-8; a text field that a spreadsheet would run as a formula is neutralised.
+UTF-8. Identifiers (ids, accounts, codes) are written as they are, for the ERP and the
+billing system to match (a source with one that would run as a formula is refused when read);
+a free text that a spreadsheet would run as a formula is neutralised.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from addin.domain.batch import PostingLine, RebillLine
+from addin.domain.formulas import CSV_FORMULA_STARTS
 from addin.domain.money import format_money
 
 POSTING_COLUMNS = (
@@ -21,31 +24,27 @@ REBILL_COLUMNS = (
     "batch_id", "subscription_id", "customer_id", "charge_code", "amount", "currency",
     "vat_code", "source_subscription_id", "documents", "text",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
     """Prefix a quote to a text a spreadsheet would read as a formula (CSV injection)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
 
 
 def posting_row(line: PostingLine) -> list[str]:
     return [
-        neutralise(line.batch_id), f"{line.posting_date:%d.%m.%Y}",
-        neutralise(line.debit_account), neutralise(line.credit_account),
-        format_money(line.amount), neutralise(line.currency), neutralise(line.customer_id),
-        neutralise(line.subscription_id), neutralise(line.item_id),
-        neutralise(line.document_no), line.action.value, neutralise(line.text),
+        line.batch_id, f"{line.posting_date:%d.%m.%Y}", line.debit_account,
+        line.credit_account, format_money(line.amount), line.currency, line.customer_id,
+        line.subscription_id, line.item_id, line.document_no, line.action.value,
+        neutralise(line.text),
     ]
 
 
 def rebill_row(line: RebillLine) -> list[str]:
     return [
-        neutralise(line.batch_id), neutralise(line.subscription_id),
-        neutralise(line.customer_id), neutralise(line.charge_code), format_money(line.amount),
-        neutralise(line.currency), neutralise(line.vat_code),
-        neutralise(line.source_subscription_id), neutralise(line.documents),
-        neutralise(line.text),
+        line.batch_id, line.subscription_id, line.customer_id, line.charge_code,
+        format_money(line.amount), line.currency, line.vat_code, line.source_subscription_id,
+        line.documents, neutralise(line.text),
     ]
 
 

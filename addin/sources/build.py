@@ -15,7 +15,14 @@ from addin.config import Config
 from addin.domain.model import Ledger, OpenItem, Status, Subscription
 from addin.domain.money import ZERO
 from addin.domain.problems import SourceError
-from addin.sources.columns import Issues, duplicates, located_problems, parsed, texts
+from addin.sources.columns import (
+    Issues,
+    duplicates,
+    identifiers,
+    located_problems,
+    parsed,
+    texts,
+)
 from addin.sources.table import RawColumns, RawTable
 from addin.sources.values import (
     parse_amount,
@@ -53,9 +60,9 @@ def build_ledger(items: RawColumns | RawTable, subscriptions: RawColumns | RawTa
 
 def _subscription_columns(raw: RawColumns, issues: Issues) -> Columns:
     no_date: dt.date | None = None
-    issues.ids = texts(raw, "subscription_id", issues)
+    issues.ids = identifiers(raw, "subscription_id", issues)
     columns: Columns = {"subscription_id": issues.ids}
-    columns["customer_id"] = texts(raw, "customer_id", issues)
+    columns["customer_id"] = identifiers(raw, "customer_id", issues)
     columns["status"] = parsed(raw, "status", parse_status, issues, Status.TERMINATED)
     for canonical in ("end_date", "next_bill_date"):
         columns[canonical] = parsed(raw, canonical, parse_date, issues, no_date,
@@ -74,10 +81,10 @@ def _owners(subs: Columns) -> dict[object, object]:
 
 
 def _item_columns(raw: RawColumns, owners: dict[object, object], issues: Issues) -> Columns:
-    issues.ids = texts(raw, "item_id", issues)
+    issues.ids = identifiers(raw, "item_id", issues)
     columns: Columns = {"item_id": issues.ids}
     for canonical in ("customer_id", "subscription_id", "document_no"):
-        columns[canonical] = texts(raw, canonical, issues)
+        columns[canonical] = identifiers(raw, canonical, issues)
     columns["customer_name"] = texts(raw, "customer_name", issues, required=False)
     for canonical in ("document_date", "due_date"):
         columns[canonical] = parsed(raw, canonical, parse_date, issues, dt.date.min)

@@ -1,6 +1,6 @@
 """CSV exports as ERPs write them: ';' or ',' (told by the header line), UTF-8 with or without a
-BOM (or UTF-16 with one), else Windows-1252. Every cell is read as text, so ids keep their
-leading zeros.
+BOM (or UTF-16 with one), else Windows-1252; lines ending in CR LF, LF or CR alone (old Mac
+exports). Every cell is read as text, so ids keep their leading zeros.
 
 pandas' C parser reads a million rows several times faster than the csv module; the csv module
 is used only to find line numbers when a quoted field spans lines.
@@ -18,11 +18,13 @@ import pandas as pd
 
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
+from addin.sources.csv_records import Records, scan
 from addin.sources.table import RawColumns, locate_columns, raw_columns
 
 DELIMITERS = (";", ",", "\t")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 _BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def read_csv_columns(path: Path, entity: str, config: Config) -> RawColumns:
@@ -38,12 +40,12 @@ def read_csv_columns(path: Path, entity: str, config: Config) -> RawColumns:
     header = next(csv.reader([header_text.rstrip("\r")], delimiter=delimiter))
     positions = locate_columns(header, entity, config, Where(str(path), 1))
     try:
-        frame = _parse(data, encoding, delimiter, path)
+        frame, records = _parse(data, encoding, delimiter, path)
     except UnicodeDecodeError:
         encoding = _legacy_encoding(data, path)
-        frame = _parse(data, encoding, delimiter, path)
+        frame, records = _parse(data, encoding, delimiter, path)
     cells = {c: frame.iloc[:, p].tolist() for c, p in positions.items()}
-    lines = _Lines(data, encoding, delimiter, len(frame))
+    lines = _Lines(data, encoding, delimiter, len(frame), records)
     return raw_columns(str(path), header, positions, cells, lines, texts=True)
 
 
@@ -55,6 +57,8 @@ def _read(path: Path) -> bytes:
                                                      f"{exc.strerror or exc}")]) from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
         data = data.decode("utf-16").encode("utf-8")
+    if b"\r" in data and _LONE_CR.search(data):  # old Mac line ends, which pandas takes
+        data = _LONE_CR.sub(b"\n", data)      # for line ends too: counted like the others
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise SourceError([Problem(Where(str(path)), "the file is empty")])
     return data
@@ -91,7 +95,11 @@ def _delimiter(header_line: str, path: Path) -> str:
     return best
 
 
-def _parse(data: bytes, encoding: str, delimiter: str, path: Path) -> pd.DataFrame:
+def _parse(data: bytes, encoding: str, delimiter: str, path: Path
+           ) -> tuple[pd.DataFrame, Records | None]:
+    """The rows, or every line whose field count differs from the header's. pandas names the
+    longer ones; a shorter one it pads with blanks, so its last column is blank, and only
+    then are the bytes scanned (``Records``, also kept to number lines)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
@@ -102,43 +110,42 @@ def _parse(data: bytes, encoding: str, delimiter: str, path: Path) -> pd.DataFra
         except pd.errors.ParserError as exc:
             raise SourceError([Problem(Where(str(path)), f"not a readable CSV file: {exc}")]
                               ) from exc
-    bad = [m for w in caught for m in _BAD_LINE.finditer(str(w.message))]
-    if bad:
-        lines = _Lines(data, encoding, delimiter, None)
-        raise SourceError([
-            Problem(Where(str(path), lines(int(m[1]) - 2)),
-                    f"{m[3]} fields where the header has {m[2]} "
-                    f"(a '{delimiter}' inside a text that is not in quotes?)")
-            for m in bad])
-    return frame
+    longer = [(int(m[1]) - 2, int(m[3]))
+              for w in caught for m in _BAD_LINE.finditer(str(w.message))]
+    width = frame.shape[1]
+    if not longer and not (len(frame) and (frame.iloc[:, -1] == "").any()):
+        return frame, None
+    records = scan(data, encoding, delimiter)
+    wrong = [(records.line(row), fields) for row, fields in longer] + records.short(width)
+    if wrong:
+        raise SourceError([Problem(Where(str(path), line), _field_count(fields, width, delimiter))
+                           for line, fields in sorted(wrong, key=lambda w: w[0] or 0)])
+    return frame, records
+
+
+def _field_count(fields: int, width: int, delimiter: str) -> str:
+    cause = (f"a '{delimiter}' inside a text that is not in quotes" if fields > width else
+             "a line cut short, or a line break in a text that is not in quotes")
+    return f"{fields} field{'s' * (fields != 1)} where the header has {width} ({cause}?)"
 
 
 class _Lines:
     """Row index -> file line, worked out only once a problem needs one. Row i is on line i + 2
-    unless a quoted field spans lines; then the file is scanned again with the csv module."""
+    unless a quoted field spans lines; then the records are scanned."""
 
-    def __init__(self, data: bytes, encoding: str, delimiter: str, rows: int | None) -> None:
+    def __init__(self, data: bytes, encoding: str, delimiter: str, rows: int,
+                 records: Records | None) -> None:
         self.data, self.encoding, self.delimiter, self.rows = data, encoding, delimiter, rows
-        self.starts: list[int] | None = None
+        self.records = records
+        self.one_line_each: bool | None = None
 
     def __call__(self, index: int) -> int | None:
-        if self.starts is None:
-            self.starts = self._record_starts()
-        if not self.starts:
+        if self.one_line_each is None:
+            data = self.data
+            physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            self.one_line_each = physical == self.rows + 1
+        if self.one_line_each:
             return index + 2
-        return self.starts[index] if 0 <= index < len(self.starts) else None
-
-    def _record_starts(self) -> list[int]:
-        """[] when every record is one line."""
-        data = self.data
-        physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if self.rows is not None and physical == self.rows + 1:
-            return []
-        text = data.decode(self.encoding, errors="replace")
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
-        next(reader, None)
-        starts, previous = [], reader.line_num
-        for _ in reader:
-            starts.append(previous + 1)
-            previous = reader.line_num
-        return starts
+        if self.records is None:
+            self.records = scan(self.data, self.encoding, self.delimiter)
+        return self.records.line(index)

@@ -1,12 +1,13 @@
 """Each entity as a SELECT with canonical column names, whatever the ERP's schema.
 
 The config names a table or view (``[tables]``), maps its columns (``[columns.*]``), or gives
-a whole SELECT (``[sql]``). Each is checked before use: a missing table or column is named.
+a whole SELECT (``[sql]``). Each is checked before use: a missing table or column is named;
+a missing optional column is NULL.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, MetaData, Select, Table, column, select, text
+from sqlalchemy import Connection, Label, MetaData, Select, Table, column, null, select, text
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from addin.config import (
@@ -45,7 +46,7 @@ def _from_sql(conn: Connection, entity: str, sql: str, required: tuple[str, ...]
                            for c in missing])
     present = [c for c in required + optional if c in keys]
     textual = text(sql).columns(*(column(c) for c in present)).subquery(f"{entity}_sql")
-    return select(*(textual.c[c] for c in present))
+    return select(*(textual.c[c] if c in keys else _absent(c) for c in required + optional))
 
 
 def _from_table(conn: Connection, entity: str, config: Config, required: tuple[str, ...],
@@ -68,13 +69,21 @@ def _from_table(conn: Connection, entity: str, config: Config, required: tuple[s
             source = folded.get(header.casefold())
         if source is not None:
             chosen.append(source.label(canonical))
-        elif canonical in required:
+        elif canonical in optional:
+            chosen.append(_absent(canonical))
+        else:
             mapped = "" if header == canonical else f" (mapped to {header!r} in the config)"
             problems.append(Problem(Where(record=f"table {name}"),
                                     f"missing column {canonical!r}{mapped}"))
     if problems:
         raise SourceError(problems)
     return select(*chosen)
+
+
+def _absent(canonical: str) -> Label[None]:
+    """An optional column the source lacks, as NULL: not blocked, not in dispute, no label,
+    as when a CSV leaves it out; the queries built on the entity need not ask."""
+    return null().label(canonical)
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -7,8 +7,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Text, any_, bindparam, func, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import NullType
 
 CHUNK = 900  # bound parameters per IN list, below every server's limit (SQL Server: 2100)
 # Servers known to take far more: fewer round trips and statements to compile.
@@ -25,6 +36,8 @@ def member_of(conn: Connection, column: ColumnElement, values: list[str]) -> Col
     (json_each), else an IN list of bound parameters."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
+        if isinstance(column.type, NullType):  # a column of a [sql] SELECT: compared as text
+            column = cast(column, Text)
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     if dialect == "sqlite" and _has_json_each(conn):
         keys = func.json_each(bindparam(None, json.dumps(values), type_=Text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from decimal import Decimal
@@ -76,7 +77,10 @@ def parse_amount(value: object) -> Decimal:
     if isinstance(value, str):
         return to_money(value)
     if isinstance(value, float):
-        return to_money(f"{value:.15g}")
+        shown = f"{value:.15g}"
+        if "e" in shown and math.isfinite(value):  # 1e+15, 1e-05: written out
+            shown = format(Decimal(shown), "f")
+        return to_money(shown)
     if isinstance(value, Decimal):
         return to_money(format(value, "f"))  # a NUMERIC(12, 4) 0.5050 is refused, not rounded
     if isinstance(value, int) and not isinstance(value, bool):

@@ -1,19 +1,28 @@
 """Workbook sources read with calamine (several times faster than openpyxl).
 
-Cells arrive typed: numbers as float, dates as date or datetime, empty cells as ''. The header
-is the first non-empty row of the sheet; lines are the sheet's row numbers.
+Cells arrive typed: numbers as float, dates as date or datetime, empty cells as '', Excel error
+values as a ``CellError``. The header is the first non-empty row of the sheet; lines are the
+sheet's row numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
 from addin.sources.table import RawColumns, locate_columns, raw_columns
+from addin.workbook.xlsx_errors import (
+    DamagedPackage,
+    UnplacedError,
+    error_cells,
+    readable_copy,
+    with_errors,
+)
 
 
 def read_sheet_columns(path: Path, sheet: str | None, entity: str,
@@ -47,8 +56,29 @@ def _sheet_rows(path: Path, sheet: str | None) -> tuple[Sequence[Sequence[object
             if len(same) != 1:
                 raise SourceError([Problem(Where(str(path)), f"missing sheet {name!r}")])
             name = same[0]
-        try:  # calamine pads every row to the sheet's width, so row[p] is always there
-            return book.get_sheet_by_name(name).to_python(skip_empty_area=False), name
-        except CalamineError as exc:  # the sheet's part is missing or damaged
+        return _with_errors(path, name, book), name
+
+
+def _with_errors(path: Path, name: str, book: CalamineWorkbook) -> list[list[Any]]:
+    """The sheet's rows, with a CellError where a cell holds an Excel error value (calamine
+    gives '' for one, and refuses a sheet holding #SPILL! or another newer one)."""
+    try:
+        errors = error_cells(path, name)
+    except UnplacedError as exc:
+        raise SourceError([Problem(Where(f"{path} [{name}]"), "an Excel error value in a cell "
+                                   "that names no place")]) from exc
+    except DamagedPackage as exc:
+        raise SourceError([Problem(Where(f"{path} [{name}]"), f"cannot read the sheet: {exc}")]
+                          ) from exc
+    try:
+        # calamine pads every row to the sheet's width, so row[p] is always there
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        if not errors:  # the sheet's part is missing or damaged
             raise SourceError([Problem(Where(f"{path} [{name}]"),
                                        f"cannot read the sheet: {exc}")]) from exc
+        with CalamineWorkbook.from_filelike(readable_copy(path)) as copy:
+            rows = copy.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    sheets: dict[str, list[list[Any]]] = {name: rows}
+    with_errors(sheets, errors)
+    return rows

@@ -1,4 +1,8 @@
-"""Read every sheet of a workbook file as plain rows, fast (python-calamine)."""
+"""Read every sheet of a workbook file as plain rows, fast (python-calamine).
+
+An Excel error value comes back as a ``CellError`` in its cell (calamine alone gives '', the
+same as an empty cell, and refuses a sheet holding a newer error such as #SPILL!).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,16 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from addin.domain.problems import Problem, Where, WorkbookError
+from addin.workbook.cell_errors import CellError
 from addin.workbook.package_check import Package, check_parts, check_structure
 from addin.workbook.review import Review, parse_review
+from addin.workbook.xlsx_errors import (
+    DamagedPackage,
+    UnplacedError,
+    error_cells,
+    readable_copy,
+    with_errors,
+)
 
 
 def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
@@ -22,18 +34,32 @@ def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         parts_checked = pool.submit(check_parts, package)
         try:
-            sheets = _read_with_calamine(package)
+            errors = _error_cells(path)
+            sheets = _read_with_calamine(package, readable_copy(path) if errors else None)
         except WorkbookError:
             parts_checked.result()  # a damaged part says better what went wrong
             raise
         parts_checked.result()
+    with_errors(sheets, errors)
     return sheets
 
 
-def _read_with_calamine(package: Package) -> dict[str, list[list[Any]]]:
+def _error_cells(path: Path) -> dict[str, dict[tuple[int, int], CellError]]:
+    try:
+        return error_cells(path)
+    except UnplacedError as exc:
+        raise WorkbookError([Problem(Where(str(path)), f"{exc} holds an Excel error value in "
+                                                       f"a cell that names no place")]) from exc
+    except DamagedPackage as exc:
+        raise WorkbookError([Problem(Where(str(path)), f"cannot read workbook: {exc}")]
+                            ) from exc
+
+
+def _read_with_calamine(package: Package, copy: Any) -> dict[str, list[list[Any]]]:
+    """``copy``: the workbook with its error cells as #N/A, which calamine reads."""
     file = str(package.path)
     try:
-        book = CalamineWorkbook.from_path(file)
+        book = CalamineWorkbook.from_object(copy or file)
     except BaseException as exc:
         if not _calamine_failed(exc):
             raise

@@ -19,6 +19,7 @@ from addin.domain.money import to_money
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.sources.values import parse_date, parse_text
 from addin.workbook import layout
+from addin.workbook.cell_errors import CellError
 
 Rows = Sequence[Sequence[object]]
 T = TypeVar("T")
@@ -168,8 +169,13 @@ class _Columns:
 
     def texts(self, key: str) -> list[str]:
         column = self.columns[self.positions[key]]
-        if set(map(type, column)) <= {str}:
+        kinds = set(map(type, column))
+        if kinds <= {str}:
             return list(map(str.strip, column))  # type: ignore[arg-type]
+        if CellError in kinds:
+            for line, value in zip(self.lines, column, strict=True):
+                if isinstance(value, CellError):
+                    self._report(line, key, value.problem)
         return list(map(parse_text, column))
 
     def amounts(self, key: str) -> list[Decimal]:
@@ -189,6 +195,8 @@ class _Columns:
             except (KeyError, TypeError):  # not seen yet, or unhashable (a live workbook)
                 pass
             try:
+                if isinstance(value, CellError):
+                    raise ValueError(value.problem)
                 parsed = parse(value)
             except ValueError as exc:  # AmountError is one
                 self._report(line, key, str(exc))

@@ -20,18 +20,40 @@ def _cell(ref: str) -> tuple[int, int]:
     return int(digits), column
 
 
+# What xlwings on Windows reads from an error cell with err_to_str: the text of the seven
+# errors it knows, the COM code of any other (None without err_to_str).
+_ERRORS_READ = {"#DIV/0!": "#DIV/0!", "#N/A": "#N/A", "#NAME?": "#NAME?", "#NULL!": "#NULL!",
+                "#NUM!": "#NUM!", "#REF!": "#REF!", "#VALUE!": "#VALUE!",
+                "#SPILL!": -2146826243, "#CALC!": -2146826238}
+
+
+class ExcelError:
+    """An error value in a cell."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def read(self, err_to_str: bool) -> object:
+        return _ERRORS_READ[self.text] if err_to_str else None
+
+
 class Range:
     def __init__(self, sheet: Sheet, first: tuple[int, int], last: tuple[int, int],
-                 ndim: int | None = None) -> None:
+                 ndim: int | None = None, err_to_str: bool = False) -> None:
         self.sheet, self.first, self.last, self.ndim = sheet, first, last, ndim
+        self.err_to_str = err_to_str
 
-    def options(self, ndim: int | None = None, **_: object) -> Range:
-        return Range(self.sheet, self.first, self.last, ndim)
+    def options(self, ndim: int | None = None, err_to_str: bool = False, **_: object) -> Range:
+        return Range(self.sheet, self.first, self.last, ndim, err_to_str)
+
+    def _read(self, position: tuple[int, int]) -> object:
+        value = self.sheet.cells.get(position)
+        return value.read(self.err_to_str) if isinstance(value, ExcelError) else value
 
     @property
     def value(self):
         (r1, c1), (r2, c2) = self.first, self.last
-        rows = [[self.sheet.cells.get((r, c)) for c in range(c1, c2 + 1)]
+        rows = [[self._read((r, c)) for c in range(c1, c2 + 1)]
                 for r in range(r1, r2 + 1)]
         if self.ndim == 2 or (len(rows) > 1 and len(rows[0]) > 1):
             return rows

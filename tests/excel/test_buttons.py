@@ -7,11 +7,11 @@ import pytest
 import xlwings as xw
 
 from addin.excel import buttons
-from addin.excel.live import XLWINGS_API
+from addin.excel.live import READ_OPTIONS, XLWINGS_API
 from addin.workbook import layout
 from addin.workbook.render import template_content
 from tests.builders import small_utility, write_csv_ledger
-from tests.excel.stand_in import Book
+from tests.excel.stand_in import Book, ExcelError
 
 
 @pytest.fixture
@@ -33,6 +33,8 @@ def test_every_xlwings_name_the_excel_side_uses_exists_in_xlwings():
         for member in members:
             assert hasattr(cls, member), f"xlwings.{class_name}.{member}"
     assert "buttons" in inspect.signature(xw.App.alert).parameters
+    for option in READ_OPTIONS:
+        assert f"{option}:" in xw.Range.options.__doc__, f"xlwings.Range.options({option}=)"
 
 
 def test_extract_fills_the_sheets_in_bulk_and_hands_back_the_status_bar(book):
@@ -85,6 +87,25 @@ def test_validate_writes_each_rows_check_and_commits_nothing(book, tmp_path):
     buttons.validate(book)
     rows = residual_rows(book)
     assert rows[1][18].startswith("REBILL needs an active subscription: S2 is terminated")
+    assert not (tmp_path / "exports").exists()
+
+
+def test_an_excel_error_in_a_decision_cell_is_refused_naming_the_cell(book, tmp_path):
+    buttons.extract(book)
+    residuals = book.sheets["Residuals"]
+    residuals.range((2, 16)).value = "Yes"
+    residuals.cells[(3, 16)] = ExcelError("#N/A")  # Accept
+    residuals.cells[(4, 15)] = ExcelError("#SPILL!")  # Target subscription
+    residuals.cells[(2, 7)] = ExcelError("#REF!")  # Balance
+    before = {s.name: dict(s.cells) for s in book.sheets}
+    buttons.commit(book)
+    error = "is an Excel error, not a value: correct the cell or clear it"
+    assert book.app.alerts[-1][1] == "\n".join([
+        "Commit refused. Nothing was changed.\n",
+        f"{book.fullname}, line 2, column 'Residuals!Balance': #REF! {error}",
+        f"{book.fullname}, line 4, column 'Residuals!Target subscription': #SPILL! {error}",
+        f"{book.fullname}, line 3, column 'Residuals!Accept': #N/A {error}"])
+    assert {s.name: dict(s.cells) for s in book.sheets} == before
     assert not (tmp_path / "exports").exists()
 
 

@@ -4,6 +4,7 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from addin.config import Config, load_config
@@ -17,7 +18,9 @@ from tests.sources.small_ledger import (
     write_csv,
     write_sheets,
     write_sqlite,
+    write_xlsx,
 )
+from tests.workbook.test_xlsx_errors import damage
 
 GOOD_ITEM = ("I9", "C1", "Gerber", "S1", "F9", "01.09.2026", "01.10.2026", "100.50", "0.50",
              "CHF", "0", "0")
@@ -34,10 +37,17 @@ def item(**changes: str) -> tuple[str, ...]:
     return tuple({**cells, **changes}.values())
 
 
+NOT_A_FORMULA = "an identifier must not look like a formula"
+
+
 # The bad row is line 5: header, the three good items, then it.
 @pytest.mark.parametrize(("changes", "column", "message"), [
     ({"open_amount": "12,50"}, "open_amount", "not an amount: '12,50'"),
     ({"open_amount": "abc"}, "open_amount", "not an amount: 'abc'"),
+    ({"open_amount": "0'30"}, "open_amount", "not an amount: \"0'30\""),
+    ({"original_amount": "123456789012345678901234567.00"}, "original_amount",
+     "too large (at most 16 digits before the decimal point): "
+     "'123456789012345678901234567.00'"),
     ({"original_amount": "100.505"}, "original_amount", "more than two decimals: '100.505'"),
     ({"due_date": "31.02.2026"}, "due_date", "no such date: '31.02.2026'"),
     ({"document_date": "2026-9-1"}, "document_date",
@@ -50,11 +60,32 @@ def item(**changes: str) -> tuple[str, ...]:
     ({"subscription_id": "S7"}, "subscription_id", "unknown subscription 'S7'"),
     ({"customer_id": "0042"}, "customer_id", "customer '0042' but subscription 'S1' belongs "
                                              "to 'C1'"),
+    ({"item_id": "=I9"}, "item_id", f"begins with '=': {NOT_A_FORMULA}"),
+    ({"item_id": " +I9"}, "item_id", f"begins with '+': {NOT_A_FORMULA}"),
+    ({"document_no": "@F9"}, "document_no", f"begins with '@': {NOT_A_FORMULA}"),
+    ({"document_no": "\x01F9"}, "document_no", f"begins with '\\x01': {NOT_A_FORMULA}"),
+    ({"item_id": "\x7fI9"}, "item_id", f"begins with '\\x7f': {NOT_A_FORMULA}"),
 ])
 def test_a_bad_cell_is_named_by_file_line_and_column(tmp_path, changes, column, message):
     folder = write_csv(tmp_path, items=(*ITEMS, item(**changes)))
     assert problems(folder) == [f"{folder / 'open_items.csv'}, line 5, column '{column}': "
                                 f"{message}"]
+
+
+def test_ids_of_customers_and_subscriptions_that_would_run_as_formulas_are_refused(tmp_path):
+    subs = (*SUBS, ("+S9", "=C9", "active", "", "", "=Dupont's contract"))
+    folder = write_csv(tmp_path, subs=subs, items=(
+        *ITEMS, item(customer_id="-C1", subscription_id="-S1"), item(item_id="I10",
+                                                                    customer_id="@C1")))
+    subs_file, items_file = folder / "subscriptions.csv", folder / "open_items.csv"
+    assert problems(folder) == [
+        f"{subs_file}, line 5, column 'subscription_id': begins with '+': {NOT_A_FORMULA}",
+        f"{subs_file}, line 5, column 'customer_id': begins with '=': {NOT_A_FORMULA}",
+        f"{items_file}, line 5, column 'subscription_id': unknown subscription '-S1'",
+        f"{items_file}, line 6, column 'customer_id': begins with '@': {NOT_A_FORMULA}",
+        f"{items_file}, line 6, column 'customer_id': customer '@C1' but subscription 'S1' "
+        f"belongs to 'C1'",
+    ]
 
 
 def test_a_duplicate_item_names_both_lines(tmp_path):
@@ -177,14 +208,85 @@ def test_a_bad_cell_in_a_workbook_is_named_by_sheet_and_row(tmp_path):
                               f"more than two decimals: '100.505'"]
 
 
+def test_an_excel_error_in_a_workbook_source_is_refused_naming_the_cell(tmp_path):
+    # read as blank, the #N/A would put the item in dispute up for write-off
+    book = write_xlsx(tmp_path / "erp.xlsx")
+    workbook = openpyxl.load_workbook(book)
+    for ref, error in (("L4", "#N/A"), ("I2", "#SPILL!"), ("A3", "#REF!")):
+        workbook["open_items"][ref] = error
+        workbook["open_items"][ref].data_type = "e"
+    workbook.save(book)
+    error = "is an Excel error, not a value: correct the cell or clear it"
+    assert problems(book) == [
+        f"{book} [open_items], line 2, column 'open_amount': #SPILL! {error}",
+        f"{book} [open_items], line 3, column 'item_id': #REF! {error}",
+        f"{book} [open_items], line 4, column 'dispute': #N/A {error}",
+    ]
+
+
+def test_a_damaged_workbook_source_is_refused_naming_the_sheet(tmp_path):
+    book = write_xlsx(tmp_path / "erp.xlsx")
+    damage(book, "xl/worksheets/sheet1.xml")
+    assert problems(book) == [f"{book} [open_items]: cannot read the sheet: Bad CRC-32 for "
+                              f"file 'xl/worksheets/sheet1.xml'"]
+
+
+def test_a_huge_number_in_a_workbook_cell_is_refused_naming_the_cell(tmp_path):
+    book = write_sheets(tmp_path / "erp.xlsx", [
+        ("open_items", ITEM_HEADER, (*ITEMS, item(original_amount="1.2345678901234568e+26"))),
+        ("subscriptions", SUB_HEADER, SUBS)])
+    assert problems(book) == [f"{book} [open_items], line 5, column 'original_amount': "
+                              f"too large (at most 16 digits before the decimal point): "
+                              f"'123456789012346000000000000'"]
+
+
 def test_a_line_with_an_unquoted_delimiter_is_named(tmp_path):
     folder = write_csv(tmp_path)
     path = folder / "open_items.csv"
     path.write_text(path.read_text(encoding="utf-8-sig") +
                     "I9;C1;Gerber; Fils;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n",
                     encoding="utf-8")
-    assert problems(folder) == [f"{path}, line 5: 13 fields where the header has 12 "
-                                f"(a ';' inside a text that is not in quotes?)"]
+    assert problems(folder) == [f"{path}, line 5: 13 fields where the header has 12 {LONG}"]
+
+
+SHORT = "(a line cut short, or a line break in a text that is not in quotes?)"
+LONG = "(a ';' inside a text that is not in quotes?)"
+
+
+def test_a_line_with_fewer_fields_than_the_header_is_named(tmp_path):
+    # without its last two fields the item in dispute would be proposed for write-off
+    folder = write_csv(tmp_path)
+    path = folder / "open_items.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") +
+                    "I9;C1;Gerber;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF\n",
+                    encoding="utf-8")
+    assert problems(folder) == [f"{path}, line 5: 10 fields where the header has 12 {SHORT}"]
+
+
+def test_short_and_long_lines_are_named_together_by_their_file_line(tmp_path):
+    folder = write_csv(tmp_path, items=(item(customer_name="Gerber\nFils"), *ITEMS))
+    path = folder / "open_items.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") +
+                    "I9;C1;Gerber; Fils;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n"
+                    '"I10";C1;"Gerber\nFils";S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0\n'
+                    "I11;C1;Gerber\nFils;S1;F9;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n",
+                    encoding="utf-8")
+    assert problems(folder) == [
+        f"{path}, line 7: 13 fields where the header has 12 {LONG}",
+        f"{path}, line 8: 11 fields where the header has 12 {SHORT}",
+        f"{path}, line 10: 3 fields where the header has 12 {SHORT}",
+        f"{path}, line 11: 10 fields where the header has 12 {SHORT}",
+    ]
+
+
+def test_a_short_line_is_found_when_quotes_are_used_loosely(tmp_path):
+    # a quote inside an unquoted text is a plain character, as the csv module reads it
+    folder = write_csv(tmp_path)
+    path = folder / "open_items.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") +
+                    'I8;C1;Gerber 5" Fils;S1;F8;01.09.2026;01.10.2026;1.00;1.00;CHF;0;0\n'
+                    "I9;C1\n", encoding="utf-8")
+    assert problems(folder) == [f"{path}, line 6: 2 fields where the header has 12 {SHORT}"]
 
 
 def test_lines_are_counted_in_the_file_when_a_quoted_text_spans_lines(tmp_path):
@@ -192,6 +294,17 @@ def test_lines_are_counted_in_the_file_when_a_quoted_text_spans_lines(tmp_path):
                                         item(item_id="I10", open_amount="x")))
     assert problems(folder) == [f"{folder / 'open_items.csv'}, line 7, column "
                                 f"'open_amount': not an amount: 'x'"]
+
+
+def test_lines_ending_in_cr_alone_are_counted_as_lines(tmp_path):
+    folder = write_csv(tmp_path, items=(item(customer_name="Gerber\nFils"), *ITEMS,
+                                        item(item_id="I10", open_amount="x")))
+    path = folder / "open_items.csv"
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r").replace(b"\n", b"\r") +
+                     b"I11;C1\r")
+    assert problems(folder) == [f"{path}, line 8: 2 fields where the header has 12 {SHORT}"]
+    path.write_bytes(path.read_bytes().removesuffix(b"I11;C1\r"))
+    assert problems(folder) == [f"{path}, line 7, column 'open_amount': not an amount: 'x'"]
 
 
 def test_a_file_mixing_utf8_and_another_encoding_is_refused(tmp_path):

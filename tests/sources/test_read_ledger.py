@@ -114,8 +114,16 @@ def test_blank_lines_and_empty_rows_are_skipped(tmp_path):
     folder = write_csv(tmp_path)
     path = folder / "open_items.csv"
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    lines[2:2] = ["", ";;;;;;;;;;;"]
+    lines[2:2] = ["", ";;;;;;;;;;;", ";;"]
     path.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    assert records(read_ledger(folder, Config())) == EXPECTED
+
+
+def test_an_old_mac_export_with_lines_ending_in_cr_alone_is_read(tmp_path):
+    folder = write_csv(tmp_path)
+    for name in ("open_items.csv", "subscriptions.csv"):
+        path = folder / name
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
     assert records(read_ledger(folder, Config())) == EXPECTED
 
 

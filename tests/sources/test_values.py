@@ -11,6 +11,8 @@ from addin.domain.model import Status
 from addin.domain.money import AmountError
 from addin.sources.values import parse_amount, parse_currency, parse_status
 
+TOO_LARGE = "too large (at most 16 digits before the decimal point)"
+
 
 @given(st.integers(min_value=-10**13, max_value=10**13))
 def test_any_amount_written_with_swiss_thousands_separators_reads_back_exactly(cents):
@@ -29,6 +31,8 @@ def test_any_cent_amount_stored_as_a_float_by_excel_reads_back_exactly(cents):
     (Decimal("0.5000"), Decimal("0.50")),  # a NUMERIC(12, 4) column
     (12, Decimal("12.00")),
     ("-1'234.50", Decimal("-1234.50")),
+    (1e15, Decimal("1000000000000000.00")),  # Excel shows 1E+15
+    ("9999999999999999.99", Decimal("9999999999999999.99")),
 ])
 def test_floats_decimals_and_ints_from_readers_are_taken_as_shown(cell, cents):
     assert parse_amount(cell) == cents
@@ -40,6 +44,10 @@ def test_floats_decimals_and_ints_from_readers_are_taken_as_shown(cell, cents):
     (True, "not an amount: True"),
     (float("nan"), "not an amount: 'nan'"),
     ("12,50", "not an amount: '12,50'"),
+    ("123456789012345678901234567.00", f"{TOO_LARGE}: '123456789012345678901234567.00'"),
+    (1.2345678901234568e+26, f"{TOO_LARGE}: '123456789012346000000000000'"),
+    (Decimal("12345678901234567"), f"{TOO_LARGE}: '12345678901234567'"),
+    (10**16, f"{TOO_LARGE}: 10000000000000000"),
 ])
 def test_a_value_that_is_not_cents_is_refused(cell, message):
     with pytest.raises(AmountError) as error:

@@ -8,6 +8,7 @@ import pytest
 
 from addin import api
 from addin.config import Config
+from addin.domain.problems import WorkbookError
 from addin.workbook.calamine_reader import read_review
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
@@ -62,3 +63,56 @@ def test_french_headers_and_sheet_names_read_back_the_same(tmp_path):
     assert book["Listes"]["B1"].value == "Oui"
     review = read_review(out)
     assert review.language == "fr" and len(review.rows) == 4
+
+
+def test_a_huge_amount_typed_into_the_review_is_refused_naming_its_cell(review):
+    book = openpyxl.load_workbook(review)
+    book["Residuals"]["G2"] = 1.5e+26
+    book["Items"]["I3"] = 10**20
+    book.save(review)
+    with pytest.raises(WorkbookError) as error:
+        read_review(review)
+    too_large = "too large (at most 16 digits before the decimal point)"
+    assert [str(p) for p in error.value.problems] == [
+        f"{review}, line 2, column 'Residuals!Balance': {too_large}: 1.5e+26",
+        f"{review}, line 3, column 'Items!Open amount': {too_large}: 1e+20",
+    ]
+
+
+def set_errors(path, sheet, errors):
+    """Error values as Excel stores them: cells of type 'e'."""
+    book = openpyxl.load_workbook(path)
+    for ref, error in errors.items():
+        book[sheet][ref] = error
+        book[sheet][ref].data_type = "e"
+    book.save(path)
+
+
+def not_a_value(error):
+    return f"{error} is an Excel error, not a value: correct the cell or clear it"
+
+
+def test_an_excel_error_in_a_decision_or_a_fact_cell_is_refused_naming_the_cell(review):
+    set_errors(review, "Residuals", {"P2": "#N/A", "O3": "#REF!", "N4": "#SPILL!",
+                                     "Q5": "#CALC!", "G2": "#VALUE!"})
+    set_errors(review, "Items", {"I2": "#DIV/0!"})
+    with pytest.raises(WorkbookError) as error:
+        read_review(review)
+    assert [str(p) for p in error.value.problems] == [
+        f"{review}, line 2, column 'Residuals!Balance': {not_a_value('#VALUE!')}",
+        f"{review}, line 4, column 'Residuals!Action': {not_a_value('#SPILL!')}",
+        f"{review}, line 3, column 'Residuals!Target subscription': {not_a_value('#REF!')}",
+        f"{review}, line 2, column 'Residuals!Accept': {not_a_value('#N/A')}",
+        f"{review}, line 5, column 'Residuals!Notes': {not_a_value('#CALC!')}",
+        f"{review}, line 2, column 'Items!Open amount': {not_a_value('#DIV/0!')}",
+    ]
+
+
+def test_a_commit_of_the_proposals_does_not_take_a_row_whose_accept_cell_is_an_error(
+        review, tmp_path):
+    set_errors(review, "Residuals", {"P2": "#N/A"})
+    with pytest.raises(WorkbookError) as error:
+        api.commit(review, tmp_path / "out", accept_proposals=True)
+    assert str(error.value) == (f"{review}, line 2, column 'Residuals!Accept': "
+                                f"{not_a_value('#N/A')}")
+    assert not (tmp_path / "out").exists()

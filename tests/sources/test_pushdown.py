@@ -1,0 +1,104 @@
+"""The selection done inside the database sees the same ledger a file gives."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from addin.config import Config, load_config
+from addin.domain.model import Rules
+from addin.locations import Location
+from addin.sources import read_for_commit, read_for_rules, read_ledger
+from tests.sources.small_ledger import (
+    EXPECTED_ITEMS,
+    EXPECTED_SUBS,
+    ITEM_HEADER,
+    ITEMS,
+    SUB_HEADER,
+    SUBS,
+    typed,
+)
+
+RULES = Rules(threshold=Decimal("5.00"), as_of=dt.date(2027, 1, 31))
+BARE_ITEMS = ITEM_HEADER[:10]  # without dunning_block and dispute
+BARE_SUBS = SUB_HEADER[:5]  # without label
+# Absent means not blocked, not in dispute, no label: so a CSV without them reads.
+UNFLAGGED_ITEMS = tuple(i._replace(dunning_block=False, dispute=False) for i in EXPECTED_ITEMS)
+UNLABELLED_SUBS = {k: s._replace(label="") for k, s in EXPECTED_SUBS.items()}
+
+SQL_TYPES = {"original_amount": "NUMERIC(12, 2)", "open_amount": "NUMERIC(12, 2)",
+             "document_date": "DATE", "due_date": "DATE", "end_date": "DATE",
+             "next_bill_date": "DATE", "dunning_block": "SMALLINT", "dispute": "SMALLINT"}
+
+
+def forms(items: tuple[str, ...], subs: tuple[str, ...]) -> dict[str, str]:
+    """The config of each way to name the entities: tables, views, a SELECT each."""
+    return {
+        "table": "",
+        "view": '[tables]\nopen_items = "v_items"\nsubscriptions = "v_subs"\n',
+        "sql": (f'[sql]\nopen_items = "SELECT {", ".join(items)} FROM open_items"\n'
+                f'subscriptions = "SELECT {", ".join(subs)} FROM subscriptions"\n'),
+    }
+
+
+FORMS = forms(BARE_ITEMS, BARE_SUBS)
+
+
+def load_ledger(url: str, items: tuple[str, ...] = BARE_ITEMS,
+                subs: tuple[str, ...] = BARE_SUBS) -> None:
+    """The small ledger in tables of the given columns, and views over them."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table, view, header, rows in (("open_items", "v_items", items, ITEMS),
+                                          ("subscriptions", "v_subs", subs, SUBS)):
+            columns = ", ".join(f"{c} {SQL_TYPES.get(c, 'VARCHAR(80)')}" for c in header)
+            connection.execute(text(f"CREATE TABLE {table} ({columns})"))
+            connection.execute(
+                text(f"INSERT INTO {table} VALUES ({', '.join(':' + c for c in header)})"),
+                [{c: typed(c, cell) for c, cell in zip(header, row, strict=False)}
+                 for row in rows])
+            connection.execute(text(f"CREATE VIEW {view} AS SELECT * FROM {table}"))
+    engine.dispose()
+
+
+def config(folder: Path, toml: str) -> Config:
+    path = folder / "reliquat.toml"
+    path.write_text(toml, encoding="utf-8")
+    return load_config(path)
+
+
+def read_both_ways(source: str, settings: Config) -> tuple:
+    """What extract and commit read (the pushdown), and the whole ledger where they agree."""
+    location = Location.of(source)
+    ledger, _, count = read_for_rules(location, settings, RULES, committed=())
+    again = read_for_commit(location, settings, ["S1"], [i.item_id for i in ledger.items])
+    whole = read_ledger(source, settings)
+    assert (whole.items, whole.subscriptions) == (ledger.items, ledger.subscriptions)
+    return count, ledger.items, ledger.subscriptions, again.items, again.subscriptions
+
+
+@pytest.mark.database
+def test_a_select_per_entity_is_read_through_the_pushdown_on_a_server(server_url, tmp_path):
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    settings = config(tmp_path, forms(ITEM_HEADER, SUB_HEADER)["sql"])
+    assert read_both_ways(server_url, settings) == (
+        3, EXPECTED_ITEMS, EXPECTED_SUBS, EXPECTED_ITEMS, EXPECTED_SUBS)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_optional_columns_absent_from_a_sqlite_source_count_as_blank(tmp_path, form):
+    db = tmp_path / "erp.sqlite"
+    load_ledger(f"sqlite:///{db}")
+    assert read_both_ways(str(db), config(tmp_path, FORMS[form])) == (
+        3, UNFLAGGED_ITEMS, UNLABELLED_SUBS, UNFLAGGED_ITEMS, UNLABELLED_SUBS)
+
+
+@pytest.mark.database
+@pytest.mark.parametrize("form", FORMS)
+def test_optional_columns_absent_from_a_server_source_count_as_blank(server_url, tmp_path,
+                                                                     form):
+    load_ledger(server_url)
+    assert read_both_ways(server_url, config(tmp_path, FORMS[form])) == (
+        3, UNFLAGGED_ITEMS, UNLABELLED_SUBS, UNFLAGGED_ITEMS, UNLABELLED_SUBS)
