@@ -12,6 +12,7 @@ import datetime as dt
 import getpass
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -117,8 +118,7 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
     with stages.stage("export", "Writing the batch"), interruptible() as interrupts:
         published = publish(
             register, _entry(batch, request, workbook, source, now),
-            _claimed(batch), _outputs(batch, workbook, request, review, reading, checks,
-                                      register, source, now),
+            _claimed(batch), _outputs(batch, workbook, request, checks, register, source, now),
             workbook, commit_stamps(review, reading, checks, batch, at=now, user=_user(request),
                                     files=_names(batch, workbook), offline=request.offline),
             _audit_name(batch, workbook), interrupts)
@@ -197,16 +197,11 @@ def _audit_name(batch: Batch, workbook: ReviewWorkbook) -> str:
     return f"batch_{batch.batch_id}{workbook.suffix}"
 
 
-def _outputs(batch: Batch, workbook: ReviewWorkbook, request: CommitRequest, review: Review,
-             reading: Reading, checks: CheckResult, register: Register, source: Location,
-             now: dt.datetime) -> list[OutputFile]:
+def _outputs(batch: Batch, workbook: ReviewWorkbook, request: CommitRequest,
+             checks: CheckResult, register: Register, source: Location, now: dt.datetime
+             ) -> list[OutputFile]:
     postings, rebill, record, audit = _names(batch, workbook)
     delimiter = request.config.delimiter
-    identity = register.identity()
-    context = RecordContext(source=source.shown, workbook=workbook.name, user=_user(request),
-                            at=now, offline=request.offline,
-                            register_id=identity.register_id if identity else "",
-                            register=register.shown)
     outputs = [
         OutputFile(postings, lambda path, _: write_postings(path, batch.postings, delimiter)),
         OutputFile(rebill, lambda path, _: write_rebills(path, batch.rebills, delimiter)),
@@ -215,19 +210,18 @@ def _outputs(batch: Batch, workbook: ReviewWorkbook, request: CommitRequest, rev
         outputs.append(OutputFile(audit, lambda path, written: _copy(written[STAMPED_WORKBOOK],
                                                                      path)))
 
-    def write_record(path: Path, written: dict[str, Path]) -> None:
+    def write_record(path: Path, written: Mapping[str, Path]) -> None:
+        identity = register.identity()  # there by now: the first commit created it
+        context = RecordContext(source=source.shown, workbook=workbook.name,
+                                user=_user(request), at=now, offline=request.offline,
+                                register_id=identity.register_id if identity else "",
+                                register=register.shown)
         files = {name: written[name] for name in (postings, rebill, audit) if name in written}
-        write_batch_record(path, batch, files=files, context=_with_register(context, register),
-                           stale=checks.stale, config=request.config)
+        write_batch_record(path, batch, files=files, context=context, stale=checks.stale,
+                           config=request.config)
 
-    outputs.append(OutputFile(record, write_record))  # type: ignore[arg-type]
+    outputs.append(OutputFile(record, write_record))
     return outputs
-
-
-def _with_register(context: RecordContext, register: Register) -> RecordContext:
-    """The register exists by the time the record is written (the first commit created it)."""
-    identity = register.identity()
-    return replace(context, register_id=identity.register_id if identity else "")
 
 
 def _copy(source: Path, target: Path) -> None:

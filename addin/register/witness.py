@@ -22,6 +22,7 @@ from typing import Any
 
 from addin.domain.batch import Decision
 from addin.domain.problems import Problem, ReliquatError, Where
+from addin.exports.batch_record import sha256_of
 from addin.register.store import ClaimedItem, Entry, Register
 
 _RECORD = re.compile(r"^batch_(?P<batch>B[\w-]+)\.json$")
@@ -180,8 +181,6 @@ def _disagreements(register: Register, entry: Entry | None, record: RecordedBatc
                                        f"{len(theirs)} item(s), the register {len(ours)}"))
     folder = record.file.parent
     for name, sha in record.files.items():
-        from addin.exports.batch_record import sha256_of
-
         path = folder / name
         if path.exists() and sha and sha256_of(path) != sha:
             problems.append(Problem(Where(str(path)), "changed since it was exported "
