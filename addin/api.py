@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -14,8 +13,8 @@ from addin.commit import CommitOutcome, CommitRequest
 from addin.commit import commit as _commit
 from addin.commit.protocol import recover
 from addin.config import Config
-from addin.domain.model import Action, Selection
-from addin.domain.money import ZERO
+from addin.domain.actions import ActionTotal
+from addin.domain.model import Selection
 from addin.domain.problems import Problem
 from addin.extract import ExtractOutcome, ExtractRequest
 from addin.extract import extract as _extract
@@ -55,13 +54,14 @@ def commit(workbook: Path | ReviewWorkbook, out_dir: Path | None = None, *,
            accept_proposals: bool = False, confirm_partial: bool = False,
            offline: bool = False, source: str | Path | Location | None = None,
            dry_run: bool = False, stages: Stages | None = None, user: str = "",
-           now: dt.datetime | None = None) -> CommitOutcome:
+           now: dt.datetime | None = None, posting_date: dt.date | None = None
+           ) -> CommitOutcome:
     """Commit a review workbook: a file (a path) or one open in Excel (a live workbook)."""
     request = CommitRequest(
         out_dir=Path(out_dir) if out_dir is not None else None, config=config or Config(),
         accept_proposals=accept_proposals, confirm_partial=confirm_partial, offline=offline,
         source=_location(source) if source else None, user=user, now=now,
-        dry_run=dry_run)
+        dry_run=dry_run, posting_date=posting_date)
     port = FileReview(Path(workbook)) if isinstance(workbook, str | Path) else workbook
     return _commit(port, request, stages)
 
@@ -71,29 +71,11 @@ def _location(source: str | Path | Location) -> Location:
     return source if isinstance(source, Location) else Location.of(source)
 
 
-@dataclass(frozen=True)
-class ProposalRow:
-    action: str
-    currency: str
-    subscriptions: int
-    items: int
-    amount: Decimal
+def proposal_summary(selection: Selection) -> tuple[ActionTotal, ...]:
+    """Per proposed action and currency: subscriptions, items, amount."""
+    from addin.workbook.render import proposals_by_action
 
-
-def proposal_summary(selection: Selection) -> list[ProposalRow]:
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    amounts: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for residual in selection.residuals:
-        key = (residual.proposed_action.value, residual.currency)
-        counts[key][0] += 1
-        counts[key][1] += len(residual.items)
-        amounts[key] += residual.balance
-    order = [a.value for a in Action]
-    return [
-        ProposalRow(action, currency, counts[(action, currency)][0],
-                    counts[(action, currency)][1], amounts[(action, currency)])
-        for action, currency in sorted(counts, key=lambda k: (order.index(k[0]), k[1]))
-    ]
+    return proposals_by_action(selection.residuals)
 
 
 def write_template(out: Path, *, language: str = "en") -> Path:

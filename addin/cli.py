@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "commit":
             cm.add_argument("--confirm-partial", action="store_true",
                             help="commit the other rows when some changed in the source")
+            cm.add_argument("--posting-date",
+                            help="the date of the postings: 30.11.2026 or 2026-11-30 (default: "
+                                 "the day of the commit), e.g. to close November in December")
 
     _register_verbs(verbs)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from rich.table import Table
 from addin import api
 from addin.commit import CommitOutcome
 from addin.config import load_config, parse_day, parse_threshold
+from addin.domain.actions import ActionTotal
 from addin.extract import ExtractOutcome
 from addin.progress import Stages
 
@@ -79,7 +80,9 @@ def _commit(args: argparse.Namespace, out: Console, err: Console) -> int:
             args.workbook, args.out_dir, config=config,
             accept_proposals=args.accept_proposals,
             confirm_partial=getattr(args, "confirm_partial", False), offline=args.offline,
-            source=args.source, dry_run=dry_run, stages=stages)
+            source=args.source, dry_run=dry_run, stages=stages,
+            posting_date=parse_day(args.posting_date, "posting-date")
+            if getattr(args, "posting_date", None) else None)
     print_commit_summary(outcome, out, dry_run)
     if outcome.interrupted and outcome.batch is not None:
         err.print(f"Interrupted after batch {outcome.batch.batch_id} became visible: it was "
@@ -122,20 +125,32 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def count(number: int) -> str:
+    """A count as Swiss readers write it: 30'435."""
+    return f"{number:,}".replace(",", "'")
+
+
+def totals_table(title: str, totals: Iterable[ActionTotal], first: str = "Action") -> Table:
+    table = Table(title=title, title_justify="left")
+    for header in (first, "Currency", "Subscriptions", "Items", "Amount"):
+        table.add_column(header, justify="left" if header in (first, "Currency") else "right")
+    for total in totals:
+        table.add_row(total.action.value, total.currency, count(total.subscriptions),
+                      count(total.items), f"{total.amount:.2f}")
+    return table
+
+
 def print_extract_summary(outcome: ExtractOutcome, out: Console) -> None:
     selection = outcome.selection
     rules = selection.rules
-    table = Table(title=f"Flagged at {rules.threshold} as of {rules.as_of:%d.%m.%Y}",
-                  title_justify="left")
-    for header in ("Proposal", "Currency", "Subscriptions", "Items", "Amount"):
-        table.add_column(header, justify="left" if header in ("Proposal", "Currency") else "right")
-    for row in api.proposal_summary(selection):
-        table.add_row(row.action, row.currency, str(row.subscriptions), str(row.items),
-                      f"{row.amount:.2f}")
-    out.print(table)
-    out.print(f"Items in the source: {selection.items_read:,}; rows fetched: "
-              f"{outcome.items_fetched:,}; small items excluded with a reason: "
-              f"{len(selection.exclusions):,}")
+    out.print(totals_table(f"Flagged at {rules.threshold} as of {rules.as_of:%d.%m.%Y}",
+                           api.proposal_summary(selection), "Proposal"))
+    out.print(f"Items in the source: {count(selection.items_read)}; rows fetched: "
+              f"{count(outcome.items_fetched)}; small items excluded with a reason: "
+              f"{count(len(selection.exclusions))}")
+    if selection.repeaters:
+        out.print(f"Customers seen in earlier batches (sheet Repeat): "
+                  f"{count(len({h.customer_id for h in selection.repeaters}))}")
     out.print(f"Review workbook: {outcome.out}")
     if outcome.register_id:
         out.print(f"Register: {outcome.register} ({outcome.register_id})")
@@ -145,22 +160,20 @@ def print_extract_summary(outcome: ExtractOutcome, out: Console) -> None:
 
 def print_commit_summary(outcome: CommitOutcome, out: Console, dry_run: bool) -> None:
     checks = outcome.checks
+    batch = outcome.batch or outcome.preview
+    assert batch is not None
+    title = "Would commit" if dry_run else f"Batch {batch.batch_id}"
+    out.print(totals_table(f"{title} (posting date {batch.posting_date:%d.%m.%Y})",
+                           batch.totals()))
+    for currency, amount in sorted(outcome.vat.items()):
+        out.print(f"VAT share of the write-offs: {currency} {amount:.2f}")
     if dry_run:
-        out.print(f"Validation passed: {len(checks.accepted)} row(s) ready to commit"
-                  + (f", {len(checks.stale)} changed in the source" if checks.stale else "")
-                  + ". Nothing was written.")
+        out.print(f"Validation passed: {count(len(checks.accepted))} row(s) ready to commit"
+                  + (f", {count(len(checks.stale))} changed in the source"
+                     if checks.stale else "") + ". Nothing was written.")
         for problem in checks.stale_problems:
             out.print(f"  {problem}", markup=False)
         return
-    batch = outcome.batch
-    assert batch is not None
-    table = Table(title=f"Batch {batch.batch_id}", title_justify="left")
-    for header in ("Action", "Currency", "Subscriptions", "Items", "Amount"):
-        table.add_column(header, justify="left" if header in ("Action", "Currency") else "right")
-    for total in batch.totals():
-        table.add_row(total.action.value, total.currency, str(total.subscriptions),
-                      str(total.items), f"{total.amount:.2f}")
-    out.print(table)
     if outcome.offline:
         out.print("Offline commit: the items were not checked against the source.")
     for decision, problems in checks.stale:

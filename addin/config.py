@@ -12,26 +12,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from addin.domain.batch import Accounts, Billing
+from addin.domain.batch import Accounts, Billing, Ledgering
+from addin.domain.model import OpenItem, Subscription
 from addin.domain.money import AmountError, to_money
 from addin.domain.problems import ConfigError, Problem, Where
 from addin.locations import Location
 
-OPEN_ITEM_COLUMNS = (
-    "item_id",
-    "customer_id",
-    "customer_name",
-    "subscription_id",
-    "document_no",
-    "document_date",
-    "due_date",
-    "original_amount",
-    "open_amount",
-    "currency",
-)
-OPEN_ITEM_OPTIONAL = ("dunning_block", "dispute")
-SUBSCRIPTION_COLUMNS = ("subscription_id", "customer_id", "status", "end_date", "next_bill_date")
-SUBSCRIPTION_OPTIONAL = ("label",)
+# A source's columns are the records' fields; those with a default may be absent.
+OPEN_ITEM_COLUMNS = tuple(f for f in OpenItem._fields if f not in OpenItem._field_defaults)
+OPEN_ITEM_OPTIONAL = tuple(OpenItem._field_defaults)
+SUBSCRIPTION_COLUMNS = tuple(f for f in Subscription._fields
+                             if f not in Subscription._field_defaults)
+SUBSCRIPTION_OPTIONAL = tuple(Subscription._field_defaults)
 ENTITIES = ("open_items", "subscriptions")
 LANGUAGES = ("en", "fr", "de")
 
@@ -42,6 +34,8 @@ class RuleSettings:
     min_overdue_days: int = 30
     write_off_limit: Decimal = Decimal("1.00")
     include_credits: bool = True
+    repeat_limit: int = 0
+    transit_alert_days: int = 60
 
 
 @dataclass(frozen=True)
@@ -51,6 +45,7 @@ class Config:
     rules: RuleSettings = field(default_factory=RuleSettings)
     accounts: Accounts = field(default_factory=Accounts)
     billing: Billing = field(default_factory=Billing)
+    vat_rates: dict[str, Decimal] = field(default_factory=dict)  # VAT code -> percent
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
     sql: dict[str, str] = field(default_factory=dict)
@@ -58,6 +53,10 @@ class Config:
     register: Location | None = None  # None: the user's default register
     language: str = "en"
     path: Path | None = None
+
+    @property
+    def ledgering(self) -> Ledgering:
+        return Ledgering(self.accounts, self.billing, self.vat_rates)
 
     def header_for(self, entity: str, canonical: str) -> str:
         return self.columns.get(entity, {}).get(canonical, canonical)
@@ -105,16 +104,19 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
             problems.append(Problem(Where(file, record=f"[{sect}] {key}"), "must not be negative"))
         return value
 
+    def whole(sect: str, key: str, default: int) -> int:
+        value = section(sect).get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problems.append(Problem(Where(file, record=f"[{sect}] {key}"),
+                                    "must be a whole number >= 0"))
+            return default
+        return value
+
     rules_data = section("rules")
     defaults = RuleSettings()
     threshold = amount("rules", "threshold", defaults.threshold)
     write_off_limit = amount("rules", "write_off_limit", defaults.write_off_limit)
-    min_days = rules_data.get("min_overdue_days", defaults.min_overdue_days)
-    if not isinstance(min_days, int) or isinstance(min_days, bool) or min_days < 0:
-        problems.append(
-            Problem(Where(file, record="[rules] min_overdue_days"), "must be a whole number >= 0")
-        )
-        min_days = defaults.min_overdue_days
+    min_days = whole("rules", "min_overdue_days", defaults.min_overdue_days)
     credits = rules_data.get("include_credits", defaults.include_credits)
     if not isinstance(credits, bool):
         problems.append(
@@ -125,10 +127,13 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         min_overdue_days=min_days,
         write_off_limit=write_off_limit,
         include_credits=credits,
+        repeat_limit=whole("rules", "repeat_limit", defaults.repeat_limit),
+        transit_alert_days=whole("rules", "transit_alert_days", defaults.transit_alert_days),
     )
 
     accounts = Accounts(**_strings(section("accounts"), Accounts(), "accounts", file, problems))
     billing = Billing(**_strings(section("billing"), Billing(), "billing", file, problems))
+    vat_rates = _vat_rates(section("vat"), file, problems)
 
     columns: dict[str, dict[str, str]] = {}
     for entity, mapping in section("columns").items():
@@ -172,6 +177,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         rules=rules,
         accounts=accounts,
         billing=billing,
+        vat_rates=vat_rates,
         columns=columns,
         tables=tables,
         sql=sql,
@@ -208,11 +214,41 @@ def _register(data: dict[str, Any], path: Path, problems: list[Problem]) -> Loca
     return Location.of(value, base=path.parent)
 
 
+def _vat_rates(data: dict[str, Any], file: str, problems: list[Problem]) -> dict[str, Decimal]:
+    """[vat.rates]: a VAT code -> its rate in percent, as a text ("8.1")."""
+    unknown = set(data) - {"rates"}
+    if unknown:
+        problems.append(Problem(Where(file, record="[vat]"),
+                                f"unknown setting {', '.join(sorted(unknown))} (rates)"))
+    rates = data.get("rates", {})
+    if not isinstance(rates, dict):
+        problems.append(Problem(Where(file, record="[vat.rates]"), "must be a table"))
+        return {}
+    found: dict[str, Decimal] = {}
+    for code, text in rates.items():
+        try:
+            rate = Decimal(str(text).strip())
+        except ArithmeticError:
+            rate = Decimal(-1)
+        if isinstance(text, bool) or not rate.is_finite() or not 0 <= rate < 100:
+            problems.append(Problem(Where(file, record=f"[vat.rates] {code}"),
+                                    f"not a rate in percent (0 to 99.9, e.g. \"8.1\"): {text!r}"))
+            continue
+        found[str(code)] = rate
+    return found
+
+
+TRANSIT_COLUMNS = ("posting_date", "amount", "document_no", "reference")
+TRANSIT_OPTIONAL = ("currency",)
+
+
 def _allowed_columns(entity: str) -> tuple[str, ...] | None:
     if entity == "open_items":
         return OPEN_ITEM_COLUMNS + OPEN_ITEM_OPTIONAL
     if entity == "subscriptions":
         return SUBSCRIPTION_COLUMNS + SUBSCRIPTION_OPTIONAL
+    if entity == "transit":
+        return TRANSIT_COLUMNS + TRANSIT_OPTIONAL
     return None
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from addin import __version__
 from addin.commit.protocol import recover
 from addin.config import Config
+from addin.domain.history import customer_histories, earlier_batches
 from addin.domain.model import Rules, Selection
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.rules import select
@@ -26,6 +27,8 @@ from addin.workbook.content import WorkbookContent
 from addin.workbook.render import ExtractInfo, render
 from addin.workbook.review import Review, reviewer_input
 from addin.workbook.xlsm import write_review_file
+
+YEAR = dt.timedelta(days=365)  # how far back a customer's earlier residuals count
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def rules_for(config: Config, threshold: Decimal | None, as_of: dt.date | None) 
         min_overdue_days=settings.min_overdue_days,
         write_off_limit=settings.write_off_limit,
         include_credits=settings.include_credits,
+        repeat_limit=settings.repeat_limit,
     )
 
 
@@ -76,13 +80,17 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         identity = register.identity()
         with stages.stage("fetch", "Reading the source"):
             committed = register.committed()
+            history = register.residuals_since(rules.as_of - YEAR)
             ledger, balances, items_in_source = read_for_rules(request.source, request.config,
                                                                rules, committed)
     finally:
         register.close()
     with stages.stage("rules", "Applying the rules"):
-        selection = replace(select(ledger, rules, committed, balances),
-                            items_read=items_in_source)
+        selection = select(ledger, rules, committed, balances, earlier_batches(history),
+                           request.config.vat_rates)
+        flagged = {r.customer_id for r in selection.residuals}
+        selection = replace(selection, items_read=items_in_source, repeaters=tuple(
+            h for h in customer_histories(history) if h.customer_id in flagged))
     now = request.now or dt.datetime.now().replace(microsecond=0)
     extraction_id = f"X{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     info = ExtractInfo(

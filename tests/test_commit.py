@@ -66,13 +66,13 @@ def test_accepting_the_proposals_exports_exactly_these_lines(review: Path, tmp_p
     out = tmp_path / "out"
     assert rows_of(out / f"postings_{batch}.csv")[1:] == [
         [batch, "30.11.2026", "1099", "1100", "0.50", "CHF", "C1", "S1", "I1", "FI1", "REBILL",
-         "Reliquat REBILL FI1"],
+         "Reliquat REBILL FI1", ""],
         [batch, "30.11.2026", "1099", "1100", "4.99", "CHF", "C2", "S2", "I3", "FI3",
-         "TRANSFER", "Reliquat TRANSFER FI3 -> S3"],
+         "TRANSFER", "Reliquat TRANSFER FI3 -> S3", ""],
         [batch, "30.11.2026", "1100", "1099", "1.00", "CHF", "C2", "S2", "I4", "FI4",
-         "TRANSFER", "Reliquat TRANSFER FI4 -> S3"],
+         "TRANSFER", "Reliquat TRANSFER FI4 -> S3", ""],
         [batch, "30.11.2026", "6950", "1100", "0.70", "CHF", "C3", "S4", "I5", "FI5",
-         "WRITE_OFF", "Reliquat WRITE_OFF FI5"],
+         "WRITE_OFF", "Reliquat WRITE_OFF FI5", ""],
     ]
     assert rows_of(out / f"rebill_{batch}.csv") == [
         ["batch_id", "subscription_id", "customer_id", "charge_code", "amount", "currency",

@@ -88,8 +88,8 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
 
 def _extracted(row: ReviewRow, items: list[ReviewItem]) -> RowFacts:
     return RowFacts(row.subscription_id, row.currency, row.customer_id, row.status,
-                    tuple(ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount)
-                          for i in sorted(items, key=lambda i: i.item_id)))
+                    tuple(ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount,
+                                    i.vat_code) for i in sorted(items, key=lambda i: i.item_id)))
 
 
 def _action(row: ReviewRow, where: Where, sheet: str, problems: list[Problem]) -> Action | None:

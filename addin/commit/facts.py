@@ -134,7 +134,7 @@ def _decision(accepted: Accepted, row: RowFacts) -> Decision:
     return Decision(
         where=accepted.where, subscription_id=row.subscription_id, customer_id=row.customer_id,
         currency=row.currency, action=accepted.action, target=accepted.target,
-        items=tuple(ItemRef(i.item_id, i.document_no, i.amount) for i in row.items))
+        items=tuple(ItemRef(i.item_id, i.document_no, i.amount, i.vat_code) for i in row.items))
 
 
 def _subscriptions_from_review(review: Review) -> dict[str, Subscription]:

@@ -14,6 +14,7 @@ import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 
 from addin.commit import facts as commit_facts
@@ -30,6 +31,7 @@ from addin.commit.stamps import commit_stamps
 from addin.config import Config
 from addin.domain.batch import Batch, build_batch
 from addin.domain.checks import CheckResult, CommitFacts, check_decisions
+from addin.domain.model import Rules
 from addin.domain.problems import CommitRefused, Problem, ReliquatError, StaleRows, Where
 from addin.exports.batch_record import RecordContext, write_batch_record
 from addin.exports.csv_files import write_postings, write_rebills
@@ -55,6 +57,7 @@ class CommitRequest:
     user: str = ""
     now: dt.datetime | None = None
     dry_run: bool = False
+    posting_date: dt.date | None = None  # default: the day of the commit
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class CommitOutcome:
     recovered: tuple[str, ...] = ()  # what the commit finished or undid first
     note: str = ""  # why the workbook was not stamped (the batch is committed)
     interrupted: tuple[int, ...] = ()  # signals held after the point of no return
+    preview: Batch | None = None  # what a validation would commit
+    vat: dict[str, Decimal] = field(default_factory=dict)  # VAT corrected, per currency
 
 
 @paused_gc()
@@ -108,23 +113,25 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
         checks.refusals[:0] = found.refusals
         checks.refusals.extend(witness_problems(request.out_dir, register, checks.accepted))
         _refuse_on_problems(reading, checks, request, workbook.name)
-    outcome = CommitOutcome(None, checks, (), source.shown, request.offline, stages.seconds,
-                            register.shown, request.out_dir, recovered)
-    if request.dry_run:
-        return outcome
     batch_id = f"B{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4].upper()}"
-    batch = build_batch(tuple(checks.accepted), batch_id, now.date(),
-                        request.config.accounts, request.config.billing)
+    batch = build_batch(tuple(checks.accepted), batch_id, request.posting_date or now.date(),
+                        request.config.ledgering)
+    vat = batch.vat_totals(request.config.accounts.vat)
+    if request.dry_run:
+        return CommitOutcome(None, checks, (), source.shown, request.offline, stages.seconds,
+                             register.shown, request.out_dir, recovered, preview=batch, vat=vat)
     with stages.stage("export", "Writing the batch"), interruptible() as interrupts:
         published = publish(
             register, _entry(batch, request, workbook, source, now),
-            _claimed(batch), _outputs(batch, workbook, request, checks, register, source, now),
+            _claimed(batch), _outputs(batch, workbook, request, checks, register, source, now,
+                                      rules),
             workbook, commit_stamps(review, reading, checks, batch, at=now, user=_user(request),
-                                    files=_names(batch, workbook), offline=request.offline),
+                                    files=_names(batch, workbook), offline=request.offline,
+                                    vat=vat),
             _audit_name(batch, workbook), interrupts)
     return CommitOutcome(batch, checks, published.files, source.shown, request.offline,
                          stages.seconds, register.shown, request.out_dir, recovered,
-                         published.note, tuple(interrupts.held))
+                         published.note, tuple(interrupts.held), vat=vat)
 
 
 def export_folder(given: Path | None, review: Review, workbook: ReviewWorkbook) -> Path:
@@ -198,8 +205,8 @@ def _audit_name(batch: Batch, workbook: ReviewWorkbook) -> str:
 
 
 def _outputs(batch: Batch, workbook: ReviewWorkbook, request: CommitRequest,
-             checks: CheckResult, register: Register, source: Location, now: dt.datetime
-             ) -> list[OutputFile]:
+             checks: CheckResult, register: Register, source: Location, now: dt.datetime,
+             rules: Rules) -> list[OutputFile]:
     postings, rebill, record, audit = _names(batch, workbook)
     delimiter = request.config.delimiter
     outputs = [
@@ -215,7 +222,7 @@ def _outputs(batch: Batch, workbook: ReviewWorkbook, request: CommitRequest,
         context = RecordContext(source=source.shown, workbook=workbook.name,
                                 user=_user(request), at=now, offline=request.offline,
                                 register_id=identity.register_id if identity else "",
-                                register=register.shown)
+                                register=register.shown, rules=rules)
         files = {name: written[name] for name in (postings, rebill, audit) if name in written}
         write_batch_record(path, batch, files=files, context=context, stale=checks.stale,
                            config=request.config)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from addin.commit.decisions import Reading
 from addin.domain.batch import Batch
 from addin.domain.checks import CheckResult
+from addin.domain.model import Action
 from addin.workbook.content import Value
 from addin.workbook.port import Stamps
 from addin.workbook.review import Review
 
 
 def commit_stamps(review: Review, reading: Reading, checks: CheckResult, batch: Batch, *,
-                  at: dt.datetime, user: str, files: list[str], offline: bool) -> Stamps:
+                  at: dt.datetime, user: str, files: list[str], offline: bool,
+                  vat: dict[str, Decimal]) -> Stamps:
     stamps = Stamps()
     for decision in batch.decisions:
         line = decision.where.line
@@ -28,22 +31,27 @@ def commit_stamps(review: Review, reading: Reading, checks: CheckResult, batch: 
         stamps.residuals[(line, "check")] = "not committed: " + "; ".join(
             p.message for p in problems)
     stamps.journal_rows = journal_block(batch, checks, at=at, user=user, files=files,
-                                       offline=offline, source=review.text("source"))
+                                       offline=offline, source=review.text("source"), vat=vat)
     return stamps
 
 
 def journal_block(batch: Batch, checks: CheckResult, *, at: dt.datetime, user: str,
-                  files: list[str], offline: bool, source: str) -> list[list[Value]]:
-    """One block per commit: a batch line, a line per action and currency, refused rows."""
+                  files: list[str], offline: bool, source: str,
+                  vat: dict[str, Decimal]) -> list[list[Value]]:
+    """One block per commit: a batch line, a line per action and currency, the VAT corrected
+    per currency, refused rows."""
     head = [batch.batch_id, at, user]
     mode = "offline: items not checked against the source" if offline else f"source: {source}"
     rows: list[list[Value]] = [
         [*head, "batch", None, len(batch.decisions), len(batch.item_ids), None, None,
-         f"{mode}; files: {', '.join(files)}"],
+         f"{mode}; posting date {batch.posting_date:%d.%m.%Y}; files: {', '.join(files)}"],
     ]
     for total in batch.totals():
         rows.append([*head, "action", total.action.value, total.subscriptions, total.items,
                      total.amount, total.currency, None])
+    for currency, amount in sorted(vat.items()):
+        rows.append([*head, "vat", Action.WRITE_OFF.value, None, None, amount, currency,
+                     "VAT share of the write-offs, to the VAT account"])
     for decision, problems in checks.stale:
         rows.append([*head, "refused", decision.action.value, 1, len(decision.items),
                      decision.balance, decision.currency,

@@ -1,8 +1,9 @@
 """From accepted decisions to the lines of a batch: postings for the ERP, charges for billing.
 
-For a residual R of item I (DOMAIN.md):
+For a residual R of item I (DOMAIN.md; what each action does is in ``actions.POLICIES``):
   REBILL / TRANSFER  Dr transit R / Cr receivable   and a charge R on the target's next invoice
-  WRITE_OFF          Dr write-off R / Cr receivable and nothing to bill
+  WRITE_OFF          Dr write-off R - V / Cr receivable, Dr VAT V / Cr receivable, where V is
+                     the VAT share of R at the item's rate r: R x r / (100 + r), to the cent
 A credit (R < 0) mirrors every line; posting amounts are always positive.
 """
 
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from addin.domain.actions import ActionTotal, Target, policy, totals_by_action
 from addin.domain.model import Action, BatchId, Currency, CustomerId, ItemId, SubscriptionId
-from addin.domain.money import ZERO
+from addin.domain.money import ZERO, vat_share
 from addin.domain.problems import Where
 
 Account = str
+VatRates = Mapping[str, Decimal]  # VAT code -> rate in percent
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class Accounts:
     transit: Account = "1099"
     receivable: Account = "1100"
     write_off: Account = "6950"
+    vat: Account = "2201"
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,20 @@ class Billing:
     text: str = "Balance of previous invoices"
 
 
+@dataclass(frozen=True)
+class Ledgering:
+    """How a batch is posted: the accounts, the billing charge and the VAT rates."""
+
+    accounts: Accounts = field(default_factory=Accounts)
+    billing: Billing = field(default_factory=Billing)
+    vat_rates: VatRates = field(default_factory=dict)
+
+
 class ItemRef(NamedTuple):
     item_id: ItemId
     document_no: str
     amount: Decimal
+    vat_code: str = ""
 
 
 class Decision(NamedTuple):
@@ -68,8 +83,9 @@ class PostingLine(NamedTuple):
     subscription_id: SubscriptionId
     item_id: ItemId
     document_no: str
-    action: Action
+    action: str  # an Action, or REVERSAL
     text: str
+    vat_code: str = ""
 
 
 class RebillLine(NamedTuple):
@@ -86,15 +102,6 @@ class RebillLine(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class ActionTotal:
-    action: Action
-    currency: Currency
-    subscriptions: int
-    items: int
-    amount: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class Batch:
     batch_id: BatchId
     posting_date: dt.date
@@ -103,73 +110,70 @@ class Batch:
     rebills: tuple[RebillLine, ...]
 
     def totals(self) -> tuple[ActionTotal, ...]:
-        subs: dict[tuple[Action, str], int] = defaultdict(int)
-        items: dict[tuple[Action, str], int] = defaultdict(int)
-        amounts: dict[tuple[Action, str], Decimal] = defaultdict(lambda: ZERO)
-        for d in self.decisions:
-            key = (d.action, d.currency)
-            subs[key] += 1
-            items[key] += len(d.items)
-            amounts[key] += d.balance
-        return tuple(
-            ActionTotal(action, currency, subs[(action, currency)], items[(action, currency)],
-                        amounts[(action, currency)])
-            for action, currency in sorted(subs, key=lambda k: (list(Action).index(k[0]), k[1]))
-        )
+        return totals_by_action((d.action, d.currency, len(d.items), d.balance)
+                                for d in self.decisions)
+
+    def vat_totals(self, vat: Account) -> dict[Currency, Decimal]:
+        """The VAT corrected by the write-offs, per currency (signed: + reduces VAT owed)."""
+        totals: dict[Currency, Decimal] = defaultdict(lambda: ZERO)
+        for line in self.postings:
+            if line.debit_account == vat:
+                totals[line.currency] += line.amount
+            elif line.credit_account == vat:
+                totals[line.currency] -= line.amount
+        return dict(totals)
 
     @property
     def item_ids(self) -> tuple[ItemId, ...]:
         return tuple(i.item_id for d in self.decisions for i in d.items)
 
 
-def build_batch(
-    decisions: tuple[Decision, ...],
-    batch_id: BatchId,
-    posting_date: dt.date,
-    accounts: Accounts,
-    billing: Billing,
-) -> Batch:
+def build_batch(decisions: tuple[Decision, ...], batch_id: BatchId, posting_date: dt.date,
+                ledgering: Ledgering) -> Batch:
     """The lines of a batch; KEEP decisions post nothing and are left out."""
-    moving = tuple(d for d in decisions if d.action is not Action.KEEP)
-    postings = tuple(
-        _posting(d, item, batch_id, posting_date, accounts) for d in moving for item in d.items
-    )
-    rebills = tuple(
-        _rebill(d, batch_id, billing)
-        for d in moving
-        if d.action in (Action.REBILL, Action.TRANSFER) and d.balance != 0
-    )
+    moving = tuple(d for d in decisions if policy(d.action).posts)
+    postings = tuple(line for d in moving for item in d.items
+                     for line in _postings(d, item, batch_id, posting_date, ledgering))
+    rebills = tuple(_rebill(d, batch_id, ledgering.billing) for d in moving
+                    if policy(d.action).rebills and d.balance != 0)
     return Batch(batch_id, posting_date, moving, postings, rebills)
 
 
-def _posting(d: Decision, item: ItemRef, batch_id: BatchId, day: dt.date,
-             accounts: Accounts) -> PostingLine:
-    other = accounts.write_off if d.action is Action.WRITE_OFF else accounts.transit
-    if item.amount >= 0:
-        debit, credit = other, accounts.receivable
-    else:
-        debit, credit = accounts.receivable, other
+def _postings(d: Decision, item: ItemRef, batch_id: BatchId, day: dt.date,
+              ledgering: Ledgering) -> list[PostingLine]:
+    """The item's residual from the receivable to the action's account: one line, or two
+    when a write-off carries a VAT share (the share to the VAT account)."""
+    accounts = ledgering.accounts
+    rules = policy(d.action)
+    counter = getattr(accounts, rules.counter_account)
     text = f"Reliquat {d.action.value} {item.document_no}"
-    if d.action is Action.TRANSFER and d.target:
+    if rules.target is Target.OTHER and d.target:
         text += f" -> {d.target}"
+    share = ZERO
+    if rules.splits_vat and item.vat_code in ledgering.vat_rates:
+        share = vat_share(item.amount, ledgering.vat_rates[item.vat_code])
+    lines = [_line(d, item, batch_id, day, accounts.receivable, counter, item.amount - share,
+                   text)]
+    if share != 0:
+        lines.append(_line(d, item, batch_id, day, accounts.receivable, accounts.vat, share,
+                           text))
+    return lines
+
+
+def _line(d: Decision, item: ItemRef, batch_id: BatchId, day: dt.date, receivable: Account,
+          account: Account, amount: Decimal, text: str) -> PostingLine:
+    debit, credit = (account, receivable) if amount >= 0 else (receivable, account)
     return PostingLine(
-        batch_id=batch_id,
-        posting_date=day,
-        debit_account=debit,
-        credit_account=credit,
-        amount=abs(item.amount),
-        currency=d.currency,
-        customer_id=d.customer_id,
-        subscription_id=d.subscription_id,
-        item_id=item.item_id,
-        document_no=item.document_no,
-        action=d.action,
-        text=text,
-    )
+        batch_id=batch_id, posting_date=day, debit_account=debit, credit_account=credit,
+        amount=abs(amount), currency=d.currency, customer_id=d.customer_id,
+        subscription_id=d.subscription_id, item_id=item.item_id,
+        document_no=item.document_no, action=d.action.value, text=text,
+        vat_code=item.vat_code)
 
 
 def _rebill(d: Decision, batch_id: BatchId, billing: Billing) -> RebillLine:
-    target = d.target if d.action is Action.TRANSFER and d.target else d.subscription_id
+    target = d.target if policy(d.action).target is Target.OTHER and d.target \
+        else d.subscription_id
     documents = " ".join(i.document_no for i in d.items)
     return RebillLine(
         batch_id=batch_id,

@@ -25,7 +25,8 @@ class Comparison(NamedTuple):
 
 
 def item_facts(item: OpenItem) -> ItemFacts:
-    return ItemFacts(item.item_id, item.document_no, item.due_date, item.open_amount)
+    return ItemFacts(item.item_id, item.document_no, item.due_date, item.open_amount,
+                     item.vat_code)
 
 
 def facts_now(extracted: RowFacts, subscription: Subscription | None,
@@ -72,6 +73,9 @@ def _item_changes(extracted: RowFacts, now: RowFacts, open_items: Sequence[OpenI
         elif is_.document_no != was.document_no:
             changes.append(f"item {item_id}: document is now {is_.document_no}, "
                            f"was {was.document_no} at extraction")
+        elif is_.vat_code != was.vat_code:
+            changes.append(f"item {item_id}: VAT code is now {is_.vat_code or '(none)'}, "
+                           f"was {was.vat_code or '(none)'} at extraction")
     changes += [f"item {item_id} ({item.amount:.2f}) now counts towards this row; "
                 f"extract again" for item_id, item in after.items() if item_id not in before]
     return changes

@@ -37,6 +37,7 @@ class OpenItem(NamedTuple):
     Attributes:
       open_amount: signed; + the customer owes us, - we owe the customer.
       dunning_block / dispute: the ERP's flags that keep an item out of dunning.
+      vat_code: the VAT code of the invoice line, for the VAT share of a write-off.
     """
 
     item_id: ItemId
@@ -51,6 +52,7 @@ class OpenItem(NamedTuple):
     currency: Currency
     dunning_block: bool = False
     dispute: bool = False
+    vat_code: str = ""
 
 
 class Subscription(NamedTuple):
@@ -86,6 +88,8 @@ class Rules:
       min_overdue_days: an item counts once (as_of - due_date) >= this.
       write_off_limit: a terminated subscription with no active alternative is
         proposed for write-off up to this amount, else kept for dunning.
+      repeat_limit: a customer with this many earlier residual batches in the 12 months
+        before gets KEEP proposed (dunning instead of another rebill); 0: off.
     """
 
     threshold: Decimal
@@ -93,6 +97,7 @@ class Rules:
     min_overdue_days: int = 30
     write_off_limit: Decimal = Decimal("1.00")
     include_credits: bool = True
+    repeat_limit: int = 0
 
 
 class Exclusion(NamedTuple):
@@ -125,10 +130,24 @@ class Residual(NamedTuple):
     proposed_target: SubscriptionId | None
     alternatives: tuple[SubscriptionId, ...]
     reason: str = ""
+    earlier_batches: int = 0  # the customer's earlier residual batches in 12 months
+    vat_share: Decimal = Decimal("0.00")  # the VAT share, were the residual written off
 
     @property
     def key(self) -> tuple[SubscriptionId, Currency]:
         return (self.subscription.subscription_id, self.currency)
+
+
+class CustomerHistory(NamedTuple):
+    """A customer's residuals committed in earlier batches (not reversed), in one currency."""
+
+    customer_id: CustomerId
+    currency: Currency
+    batches: int
+    items: int
+    total: Decimal
+    first_batch: BatchId
+    last_batch: BatchId
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +159,4 @@ class Selection:
     exclusions: tuple[Exclusion, ...]
     alternatives: dict[CustomerId, tuple[SubscriptionId, ...]] = field(default_factory=dict)
     items_read: int = 0
+    repeaters: tuple[CustomerHistory, ...] = ()  # customers of the selection seen before

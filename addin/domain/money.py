@@ -7,7 +7,7 @@ Binary floats never enter a sum or a comparison: values that arrive as floats
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -69,3 +69,9 @@ def _parse_text(text: str) -> Decimal:
 def format_money(amount: Decimal) -> str:
     """Two decimals, ``.`` as decimal mark, no thousands separator: what imports expect."""
     return f"{amount.quantize(CENT):.2f}"
+
+
+def vat_share(amount: Decimal, rate: Decimal) -> Decimal:
+    """The VAT contained in a gross amount at ``rate`` percent, to the cent, half away from
+    zero: R x r / (100 + r) (Swiss VAT: a loss on a receivable reduces the consideration)."""
+    return (amount * rate / (100 + rate)).quantize(CENT, rounding=ROUND_HALF_UP) + ZERO

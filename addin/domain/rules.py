@@ -27,7 +27,7 @@ from addin.domain.model import (
     Subscription,
     SubscriptionId,
 )
-from addin.domain.money import ZERO
+from addin.domain.money import ZERO, vat_share
 
 _Key = tuple[SubscriptionId, Currency]
 
@@ -90,8 +90,12 @@ def propose(
     balance: Decimal,
     alternatives: tuple[SubscriptionId, ...],
     rules: Rules,
+    earlier_batches: int = 0,
 ) -> tuple[Action, SubscriptionId | None, str]:
-    """The proposed action, its target and a one-line reason a reviewer can read."""
+    """The proposed action, its target and a one-line reason a reviewer can read. A repeat
+    short-payer goes to dunning: rebilling would reward the habit (seed 000)."""
+    if rules.repeat_limit and earlier_batches >= rules.repeat_limit:
+        return Action.KEEP, None, f"repeat short-payer: {earlier_batches} batches in 12 months"
     if subscription.is_active_on(rules.as_of):
         return Action.REBILL, subscription.subscription_id, "subscription active"
     others = tuple(s for s in alternatives if s != subscription.subscription_id)
@@ -108,13 +112,18 @@ Balances = Mapping[tuple[CustomerId, Currency], tuple[Decimal, Decimal]]
 
 def select(
     ledger: Ledger, rules: Rules, committed: Mapping[ItemId, BatchId] | None = None,
-    balances: Balances | None = None,
+    balances: Balances | None = None, earlier: Mapping[CustomerId, int] | None = None,
+    vat_rates: Mapping[str, Decimal] | None = None,
 ) -> Selection:
     """Apply the rules to a ledger: flagged residuals with proposals, and the small exclusions.
 
     ``balances`` (customer, currency) -> (whole, overdue) stands in for the sums over the
     customers' items when the ledger holds only part of them (a database did the selection).
+    ``earlier``: each customer's earlier residual batches in the 12 months before (from the
+    register). ``vat_rates``: VAT code -> percent, for each row's VAT share were it written off.
     """
+    earlier = earlier or {}
+    vat_rates = vat_rates or {}
     committed = committed or {}
     eligible: dict[_Key, list[OpenItem]] = defaultdict(list)
     kept_out: list[Exclusion] = []
@@ -150,7 +159,8 @@ def select(
             continue
         subscription = ledger.subscriptions[sub_id]
         customer_alts = alternatives.get(subscription.customer_id, ())
-        action, target, why = propose(subscription, balance, customer_alts, rules)
+        batches = earlier.get(subscription.customer_id, 0)
+        action, target, why = propose(subscription, balance, customer_alts, rules, batches)
         first = items[0]
         residuals.append(
             Residual(
@@ -168,6 +178,9 @@ def select(
                 proposed_target=target,
                 alternatives=customer_alts,
                 reason=why,
+                earlier_batches=batches,
+                vat_share=sum((vat_share(i.open_amount, vat_rates[i.vat_code]) for i in items
+                               if i.vat_code in vat_rates), ZERO),
             )
         )
 

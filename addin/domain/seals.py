@@ -28,6 +28,7 @@ class ItemFacts(NamedTuple):
     document_no: str
     due_date: dt.date | None
     amount: Decimal
+    vat_code: str = ""
 
 
 class RowFacts(NamedTuple):
@@ -65,7 +66,7 @@ def item_seal(secret: bytes, extraction_id: str, subscription_id: SubscriptionId
     """One line of the Items sheet, with the subscription, currency and customer it shows."""
     return _mac(secret, ("item", extraction_id, subscription_id, currency, customer_id,
                          item.item_id, item.document_no, _day(item.due_date),
-                         f"{item.amount:.2f}"))
+                         f"{item.amount:.2f}", item.vat_code))
 
 
 def row_seal(secret: bytes, extraction_id: str, row: RowFacts,

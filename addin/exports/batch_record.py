@@ -18,6 +18,7 @@ from pathlib import Path
 from addin import __version__
 from addin.config import Config
 from addin.domain.batch import Batch, Decision, transit_balance
+from addin.domain.model import Rules
 from addin.domain.problems import Problem
 
 ITEM_COLUMNS = ("item_id", "subscription_id", "customer_id", "currency", "amount", "action",
@@ -43,6 +44,18 @@ class RecordContext:
     offline: bool
     register_id: str
     register: str
+    rules: Rules | None = None  # the extraction's (a reversal has none)
+    reverses: str = ""
+    reason: str = ""
+
+
+def _rules(rules: Rules | None) -> dict[str, str | int | bool] | None:
+    if rules is None:
+        return None
+    return {"threshold": f"{rules.threshold:.2f}", "as_of": rules.as_of.isoformat(),
+            "min_overdue_days": rules.min_overdue_days,
+            "write_off_limit": f"{rules.write_off_limit:.2f}",
+            "include_credits": rules.include_credits, "repeat_limit": rules.repeat_limit}
 
 
 def item_rows(batch: Batch) -> list[list[str | None]]:
@@ -65,7 +78,9 @@ def write_batch_record(path: Path, batch: Batch, *, files: Mapping[str, Path],
         "source": context.source,
         "offline": context.offline,
         "posting_date": batch.posting_date.isoformat(),
+        "rules": _rules(context.rules),
         "accounts": vars(config.accounts),
+        "vat_rates": {code: str(rate) for code, rate in sorted(config.vat_rates.items())},
         "billing": {"charge_code": config.billing.charge_code,
                     "vat_code": config.billing.vat_code},
         "counts": {"subscriptions": len(batch.decisions), "items": len(batch.item_ids),
@@ -77,6 +92,8 @@ def write_batch_record(path: Path, batch: Batch, *, files: Mapping[str, Path],
             for t in batch.totals()
         ],
         "transit_balance": {cur: f"{amount:.2f}" for cur, amount in sorted(transit.items())},
+        "vat": {cur: f"{amount:.2f}"
+                for cur, amount in sorted(batch.vat_totals(config.accounts.vat).items())},
         "refused": [
             {"subscription_id": d.subscription_id, "line": d.where.line,
              "reasons": [p.message for p in problems]}
@@ -87,6 +104,8 @@ def write_batch_record(path: Path, batch: Batch, *, files: Mapping[str, Path],
         "item_columns": list(ITEM_COLUMNS),
         "items": "ITEMS",
     }
+    if context.reverses:
+        record.update(reverses=context.reverses, reason=context.reason)
     text = json.dumps(record, indent=2, ensure_ascii=False)
     items = ",\n".join(f"    {json.dumps(row, ensure_ascii=False)}" for row in item_rows(batch))
     text = text.replace('"items": "ITEMS"', f'"items": [\n{items}\n  ]' if items else

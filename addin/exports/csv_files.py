@@ -16,14 +16,8 @@ from addin.domain.batch import PostingLine, RebillLine
 from addin.domain.formulas import CSV_FORMULA_STARTS
 from addin.domain.money import format_money
 
-POSTING_COLUMNS = (
-    "batch_id", "posting_date", "debit_account", "credit_account", "amount", "currency",
-    "customer_id", "subscription_id", "item_id", "document_no", "action", "text",
-)
-REBILL_COLUMNS = (
-    "batch_id", "subscription_id", "customer_id", "charge_code", "amount", "currency",
-    "vat_code", "source_subscription_id", "documents", "text",
-)
+POSTING_COLUMNS = PostingLine._fields  # the file's columns are the line's fields
+REBILL_COLUMNS = RebillLine._fields
 
 
 def neutralise(text: str) -> str:
@@ -35,8 +29,8 @@ def posting_row(line: PostingLine) -> list[str]:
     return [
         line.batch_id, f"{line.posting_date:%d.%m.%Y}", line.debit_account,
         line.credit_account, format_money(line.amount), line.currency, line.customer_id,
-        line.subscription_id, line.item_id, line.document_no, line.action.value,
-        neutralise(line.text),
+        line.subscription_id, line.item_id, line.document_no, line.action,
+        neutralise(line.text), line.vat_code,
     ]
 
 

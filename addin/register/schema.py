@@ -37,6 +37,10 @@ batches = Table(
     Column("out_dir", Text, nullable=False),
     Column("plan", Text, nullable=False),  # JSON: what to finish or undo after a crash
     Column("note", Text, nullable=False, default=""),
+    Column("posting_date", String(10), nullable=False, default=""),
+    # A reversal names the batch it reverses; unique: a batch is reversed once at most.
+    Column("reverses", String(40), unique=True),
+    Column("reversed_by", String(40)),
 )
 
 items = Table(

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,6 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from addin.domain.history import CommittedResidual
 from addin.domain.model import BatchId, ItemId
 from addin.domain.problems import CommitRefused, Problem, ReliquatError, Where
 from addin.locations import Location, with_password
@@ -91,6 +93,9 @@ class Entry:
     out_dir: str
     plan: dict[str, Any]
     note: str = ""
+    posting_date: str = ""
+    reverses: str | None = None  # the batch this one reverses
+    reversed_by: str | None = None
 
 
 class Register:
@@ -226,6 +231,19 @@ class Register:
             query = query.where(schema.batches.c.state.in_(states))
         with self._errors("read"), self._connect().connect() as conn:
             return [_entry(row._mapping) for row in conn.execute(query)]
+
+    def residuals_since(self, day: dt.date) -> list[CommittedResidual]:
+        """The items of batches that count (committed, not reversed) since ``day``."""
+        if self.identity() is None:
+            return []
+        b, i = schema.batches, schema.items
+        query = (select(i.c.customer_id, i.c.currency, i.c.batch_id, b.c.started_at, i.c.amount)
+                 .join(b, b.c.batch_id == i.c.batch_id)
+                 .where(b.c.state.in_((schema.EXPORTED, schema.DONE)),
+                        b.c.reversed_by.is_(None), b.c.started_at >= day.isoformat()))
+        with self._errors("read"), self._connect().connect() as conn:
+            return [CommittedResidual(row[0], row[1], row[2], row[3], Decimal(row[4]))
+                    for row in conn.execute(query)]
 
     def items_of(self, batch_id: BatchId) -> list[ClaimedItem]:
         query = select(*(schema.items.c[f] for f in ClaimedItem._fields)).where(

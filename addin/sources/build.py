@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import compress
 
 from addin.config import Config
@@ -47,7 +47,7 @@ def build_ledger(items: RawColumns | RawTable, subscriptions: RawColumns | RawTa
     item_issues = Issues(items, "item")
     subs = _subscription_columns(subscriptions, sub_issues)
     owners = _owners(subs)
-    item_columns = _item_columns(items, owners, item_issues)
+    item_columns = _item_columns(items, owners, item_issues, config.vat_rates)
     problems = located_problems(sub_issues, item_issues)
     if problems:
         raise SourceError(problems)
@@ -80,7 +80,8 @@ def _owners(subs: Columns) -> dict[object, object]:
     return owners
 
 
-def _item_columns(raw: RawColumns, owners: dict[object, object], issues: Issues) -> Columns:
+def _item_columns(raw: RawColumns, owners: dict[object, object], issues: Issues,
+                  vat_codes: Collection[str]) -> Columns:
     issues.ids = identifiers(raw, "item_id", issues)
     columns: Columns = {"item_id": issues.ids}
     for canonical in ("customer_id", "subscription_id", "document_no"):
@@ -93,9 +94,23 @@ def _item_columns(raw: RawColumns, owners: dict[object, object], issues: Issues)
     columns["currency"] = parsed(raw, "currency", parse_currency, issues, "")
     for canonical in ("dunning_block", "dispute"):
         columns[canonical] = parsed(raw, canonical, parse_flag, issues, False, required=False)
+    columns["vat_code"] = texts(raw, "vat_code", issues, required=False)
+    _note_unknown_vat_codes(columns["vat_code"], vat_codes, issues)
     _note_duplicates("item_id", "item", issues)
     _note_foreign_subscriptions(columns, owners, issues)
     return columns
+
+
+def _note_unknown_vat_codes(codes: Sequence[object], known: Collection[str],
+                            issues: Issues) -> None:
+    """With [vat.rates] set, every VAT code must have a rate (an empty one has no VAT)."""
+    if not known:
+        return
+    unknown = set(codes) - set(known) - {""}
+    if unknown:
+        issues.note([row for row, code in enumerate(codes) if code in unknown], "vat_code",
+                    lambda row: f"VAT code {codes[row]!r} has no rate in [vat.rates] "
+                                f"({', '.join(sorted(known))})")
 
 
 def _note_duplicates(canonical: str, noun: str, issues: Issues) -> None:

@@ -102,6 +102,10 @@ RESIDUALS = Sheet(
         C("alt_start", "_alt_start", "_alt_start", "_alt_start", K.INTEGER, 4, hidden=True),
         C("alt_count", "_alt_count", "_alt_count", "_alt_count", K.INTEGER, 4, hidden=True),
         C("seal", "_check", "_check", "_check", width=34, hidden=True),
+        C("earlier_batches", "Earlier residuals", "Reliquats antérieurs", "Frühere Restbeträge",
+          K.INTEGER, 12),
+        C("vat_share", "VAT share if written off", "Part de TVA si passé en perte",
+          "MWST-Anteil bei Abschreibung", K.AMOUNT, 14),
     ),
     code_name="shResiduals",
 )
@@ -122,6 +126,7 @@ ITEMS = Sheet(
         C("customer_name", "Name", "Nom", "Name", width=26),
         C("batch", "Batch", "Lot", "Stapel", width=22),
         C("seal", "_check", "_check", "_check", width=34, hidden=True),
+        C("vat_code", "VAT code", "Code TVA", "MWST-Code", width=9),
     ),
     code_name="shItems",
 )
@@ -140,6 +145,21 @@ EXCLUDED = Sheet(
         C("reason", "Reason", "Motif", "Begründung", width=44),
     ),
     code_name="shExcluded",
+)
+
+REPEAT = Sheet(
+    "repeat", "Repeat", "Récidivistes", "Wiederholer",
+    (
+        C("customer_id", "Customer", "Client", "Kunde"),
+        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        C("batches", "Earlier batches", "Lots antérieurs", "Frühere Stapel", K.INTEGER, 13),
+        C("items", "Items", "Postes", "Posten", K.INTEGER, 8),
+        C("total", "Total", "Total", "Summe", K.AMOUNT, 12),
+        C("last_batch", "Last batch", "Dernier lot", "Letzter Stapel", width=22),
+        C("first_batch", "First batch", "Premier lot", "Erster Stapel", width=22),
+    ),
+    code_name="shRepeat",
 )
 
 JOURNAL = Sheet(
@@ -181,7 +201,7 @@ LISTS = Sheet(
     visible=False,
 )
 
-SHEETS: tuple[Sheet, ...] = (CONTROL, RESIDUALS, ITEMS, EXCLUDED, JOURNAL, LISTS)
+SHEETS: tuple[Sheet, ...] = (CONTROL, RESIDUALS, ITEMS, EXCLUDED, REPEAT, JOURNAL, LISTS)
 
 # Control rows: key, then the label in each language. Inputs first: what the accountant fills.
 CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
@@ -209,6 +229,8 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("items_excluded", "Small items excluded", "Petits postes exclus",
      "Ausgeschlossene Kleinposten"),
     ("totals", "Totals by proposal", "Totaux par proposition", "Summen nach Vorschlag"),
+    ("vat_total", "VAT share of the proposed write-offs", "Part de TVA des pertes proposées",
+     "MWST-Anteil der vorgeschlagenen Abschreibungen"),
     ("tool_version", "Reliquat version", "Version de Reliquat", "Reliquat-Version"),
     ("seal", "Check value (keyed by the register)", "Valeur de contrôle (clé du registre)",
      "Prüfwert (Schlüssel des Registers)"),

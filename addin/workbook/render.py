@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from addin.domain.actions import ActionTotal, totals_by_action
 from addin.domain.model import Action, Residual, Selection
 from addin.domain.money import ZERO
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal, rules_seal
@@ -36,8 +37,8 @@ def row_facts(residual: Residual) -> RowFacts:
     items = sorted(residual.items, key=lambda i: i.item_id)
     return RowFacts(sub.subscription_id, residual.currency, residual.customer_id,
                     sub.status.value,
-                    tuple(ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount)
-                          for i in items))
+                    tuple(ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount,
+                                    i.vat_code) for i in items))
 
 
 def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
@@ -50,6 +51,7 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
             _residuals(selection, offsets, info),
             SheetContent(layout.ITEMS, lang, _items(selection, info)),
             SheetContent(layout.EXCLUDED, lang, _excluded(selection)),
+            SheetContent(layout.REPEAT, lang, _repeat(selection)),
             SheetContent(layout.JOURNAL, lang, []),
             SheetContent(
                 layout.LISTS,
@@ -118,6 +120,7 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
             items_flagged=sum(len(r.items) for r in selection.residuals),
             items_excluded=len(selection.exclusions),
             totals=proposal_totals(selection.residuals),
+            vat_total=write_off_vat(selection.residuals),
             tool_version=info.version,
             seal=rules_seal(info.secret, info.extraction_id, info.register_id, info.source,
                             rules) if info.secret else None,
@@ -127,19 +130,23 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
 
 
 def proposal_totals(residuals: tuple[Residual, ...]) -> str:
-    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for residual in residuals:
-        key = (residual.proposed_action.value, residual.currency)
-        totals[key] += residual.balance
-        counts[key] += 1
-    parts = [
-        f"{action} {counts[(action, cur)]} × {cur} {totals[(action, cur)]:.2f}"
-        for action in Action
-        for cur in sorted({c for (_, c) in totals})
-        if (action.value, cur) in totals
-    ]
+    parts = [f"{t.action.value} {t.subscriptions} × {t.currency} {t.amount:.2f}"
+             for t in proposals_by_action(residuals)]
     return "; ".join(parts) or "nothing flagged"
+
+
+def proposals_by_action(residuals: tuple[Residual, ...]) -> tuple[ActionTotal, ...]:
+    return totals_by_action((r.proposed_action, r.currency, len(r.items), r.balance)
+                            for r in residuals)
+
+
+def write_off_vat(residuals: tuple[Residual, ...]) -> str:
+    """The VAT share of the rows proposed for write-off, per currency."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for r in residuals:
+        if r.proposed_action is Action.WRITE_OFF and r.vat_share:
+            totals[r.currency] += r.vat_share
+    return "; ".join(f"{cur} {amount:.2f}" for cur, amount in sorted(totals.items())) or "none"
 
 
 def _alternatives(selection: Selection) -> tuple[list[str], dict[str, tuple[int, int]]]:
@@ -170,7 +177,7 @@ def _residuals(selection: Selection, offsets: dict[str, tuple[int, int]], info: 
             r.currency, r.balance, len(r.items), r.customer_whole_balance,
             r.customer_overdue_balance, r.proposed_action.value, r.proposed_target, r.reason,
             r.proposed_action.value, r.proposed_target, None, None, None, None, start, count,
-            seal,
+            seal, r.earlier_batches, r.vat_share,
         ])
     return SheetContent(layout.RESIDUALS, info.language, rows, residual_validations())
 
@@ -182,12 +189,12 @@ def _items(selection: Selection, info: ExtractInfo) -> list[list[Value]]:
         for i in r.items:
             seal = item_seal(info.secret, info.extraction_id, i.subscription_id, i.currency,
                              i.customer_id,
-                             ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount)
-                             ) if info.secret else None
+                             ItemFacts(i.item_id, i.document_no, i.due_date, i.open_amount,
+                                       i.vat_code)) if info.secret else None
             rows.append([
                 i.subscription_id, i.currency, i.item_id, i.document_no, i.document_date,
                 i.due_date, (as_of - i.due_date).days, i.original_amount, i.open_amount,
-                i.customer_id, i.customer_name, None, seal,
+                i.customer_id, i.customer_name, None, seal, i.vat_code or None,
             ])
     return rows
 
@@ -198,6 +205,13 @@ def _excluded(selection: Selection) -> list[list[Value]]:
          e.item.document_no, e.item.due_date, e.item.open_amount, e.item.currency, e.reason]
         for e in selection.exclusions
     ]
+
+
+def _repeat(selection: Selection) -> list[list[Value]]:
+    """The customers of the selection seen in earlier batches (the register's 12 months)."""
+    names = {r.customer_id: r.customer_name for r in selection.residuals}
+    return [[h.customer_id, names.get(h.customer_id, ""), h.currency, h.batches, h.items,
+             h.total, h.last_batch, h.first_batch] for h in selection.repeaters]
 
 
 def _lists_rows(actions: list[str], accept: list[str], alternatives: list[str]
@@ -233,6 +247,7 @@ def template_content(language: str = "en", inputs: dict[str, Value] | None = Non
             residuals,
             SheetContent(layout.ITEMS, language, []),
             SheetContent(layout.EXCLUDED, language, []),
+            SheetContent(layout.REPEAT, language, []),
             SheetContent(layout.JOURNAL, language, []),
             SheetContent(layout.LISTS, language,
                          _lists_rows(list(layout.ACTIONS), list(accept_words), []),

@@ -54,6 +54,7 @@ class ReviewItem(NamedTuple):
     customer_id: str
     batch: str
     seal: str
+    vat_code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +238,7 @@ def _items(table: _Columns) -> list[ReviewItem]:
     return list(map(
         ReviewItem, table.lines, text("subscription_id"), text("currency"), text("item_id"),
         text("document_no"), table.dates("due_date"), table.amounts("open_amount"),
-        text("customer_id"), text("batch"), text("seal")))
+        text("customer_id"), text("batch"), text("seal"), text("vat_code")))
 
 
 def _alternatives(residual_rows: Rows, list_rows: Rows, rows: list[ReviewRow]

@@ -22,7 +22,7 @@ def test_posting_lines_are_written_with_two_decimals_and_swiss_dates(tmp_path):
     path = tmp_path / "p.csv"
     write_postings(path, [line])
     assert path.read_bytes().decode("utf-8").splitlines()[1] == (
-        "B1;30.11.2026;1099;1100;1234.50;CHF;C1;S1;I1;\"F;1\";REBILL;Reliquat")
+        "B1;30.11.2026;1099;1100;1234.50;CHF;C1;S1;I1;\"F;1\";REBILL;Reliquat;")
 
 
 def test_identifiers_are_exported_as_they_are_and_only_free_texts_are_neutralised(tmp_path):
@@ -34,6 +34,6 @@ def test_identifiers_are_exported_as_they_are_and_only_free_texts_are_neutralise
     write_postings(tmp_path / "p.csv", [posting])
     write_rebills(tmp_path / "r.csv", [rebill])
     assert (tmp_path / "p.csv").read_text(encoding="utf-8").splitlines()[1] == (
-        "-B1;30.11.2026;-1099;+1100;-0.50;CHF;-C32;-S1;-I1;-F7;REBILL;'-5 Reliquat")
+        "-B1;30.11.2026;-1099;+1100;-0.50;CHF;-C32;-S1;-I1;-F7;REBILL;'-5 Reliquat;")
     assert (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()[1] == (
         "-B1;-S1;-C32;-R;-0.50;CHF;-V0;-S0;-F7, -F8;'=Reliquat")

@@ -206,11 +206,11 @@ SUFFIX = {"xlsm": ".xlsm", "xlsx": ".xlsx", "excel": ".xlsx"}
 MEMBERS = {
     "xlsm": ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
              "xl/_rels/workbook.xml.rels", "xl/styles.xml", "sheet:Control", "sheet:Residuals",
-             "sheet:Items", "sheet:Excluded", "sheet:Journal", "sheet:Lists",
+             "sheet:Items", "sheet:Excluded", "sheet:Repeat", "sheet:Journal", "sheet:Lists",
              "xl/vbaProject.bin", "customUI/customUI.xml"],
     "xlsx": ["[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
              "xl/_rels/workbook.xml.rels", "xl/styles.xml", "sheet:Control", "sheet:Residuals",
-             "sheet:Items", "sheet:Excluded", "sheet:Journal", "sheet:Lists"],
+             "sheet:Items", "sheet:Excluded", "sheet:Repeat", "sheet:Journal", "sheet:Lists"],
 }
 MEMBERS["excel"] = [*MEMBERS["xlsx"], "xl/sharedStrings.xml"]
 

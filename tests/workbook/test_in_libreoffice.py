@@ -50,7 +50,7 @@ def test_libreoffice_opens_the_template_with_its_vba_modules_and_empty_dropdowns
                                basic=True, names=True)
     [modules] = seen["basic"].values()
     assert set(modules) == {"Ribbon", "ThisWorkbook", "shControl", "shResiduals", "shItems",
-                            "shExcluded", "shJournal", "shLists"}
+                            "shExcluded", "shRepeat", "shJournal", "shLists"}
     assert "Sub OnCommit(control As IRibbonControl)" in modules["Ribbon"]
     assert seen["validations"]["Residuals!N2"]["options"] == [
         "REBILL", "TRANSFER", "WRITE_OFF", "KEEP"]

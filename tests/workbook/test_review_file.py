@@ -23,11 +23,12 @@ def review(tmp_path):
 
 def test_sheets_headers_and_formats_an_accountant_expects(review):
     book = openpyxl.load_workbook(review)
-    assert book.sheetnames == ["Control", "Residuals", "Items", "Excluded", "Journal", "Lists"]
+    assert book.sheetnames == ["Control", "Residuals", "Items", "Excluded", "Repeat", "Journal",
+                              "Lists"]
     assert book["Lists"].sheet_state == "hidden"
     residuals = book["Residuals"]
     assert residuals.freeze_panes == "A2"
-    assert residuals.auto_filter.ref == "A1:V5"
+    assert residuals.auto_filter.ref == "A1:X5"
     assert residuals["G2"].number_format == "0.00"
     assert residuals.column_dimensions["T"].hidden and residuals.column_dimensions["V"].hidden
     assert book["Items"]["F2"].number_format == "DD.MM.YYYY"

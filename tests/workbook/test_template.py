@@ -72,7 +72,7 @@ def test_the_command_line_rebuilds_it(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert set(vba_modules(out)) == {"ThisWorkbook", "shControl", "shResiduals", "shItems",
-                                     "shExcluded", "shJournal", "shLists", "Ribbon"}
+                                     "shExcluded", "shRepeat", "shJournal", "shLists", "Ribbon"}
 
 
 def test_the_ribbon_and_vba_survive_extract_and_commit(tmp_path):
