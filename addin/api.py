@@ -12,6 +12,8 @@ from pathlib import Path
 from addin.commit import CommitOutcome, CommitRequest
 from addin.commit import commit as _commit
 from addin.commit.protocol import recover
+from addin.commit.reverse import ReverseOutcome, ReverseRequest
+from addin.commit.reverse import reverse as _reverse
 from addin.config import Config
 from addin.domain.actions import ActionTotal
 from addin.domain.model import Selection
@@ -76,6 +78,14 @@ def proposal_summary(selection: Selection) -> tuple[ActionTotal, ...]:
     from addin.workbook.render import proposals_by_action
 
     return proposals_by_action(selection.residuals)
+
+
+def reverse(batch_id: str, out_dir: Path | None = None, *, config: Config | None = None,
+            reason: str = "", posting_date: dt.date | None = None, user: str = "",
+            now: dt.datetime | None = None) -> ReverseOutcome:
+    """Reverse a committed batch (before the billing system has invoiced its rebills)."""
+    return _reverse(ReverseRequest(batch_id, Path(out_dir) if out_dir else None,
+                                   config or Config(), reason, user, now, posting_date))
 
 
 def write_template(out: Path, *, language: str = "en") -> Path:

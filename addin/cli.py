@@ -73,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
                             help="the date of the postings: 30.11.2026 or 2026-11-30 (default: "
                                  "the day of the commit), e.g. to close November in December")
 
+    rv = verbs.add_parser(
+        "reverse", help="reverse a committed batch (before its rebills are invoiced)",
+        description="Commit a new batch that reverses BATCH_ID: its postings with debit and "
+                    "credit swapped, its rebill lines negated. The original's items become "
+                    "open to Reliquat again. Reverse only what the billing system has not "
+                    "invoiced yet; after that, issue a credit note there.")
+    rv.add_argument("batch_id", metavar="BATCH_ID", help="the batch to reverse (B2026...)")
+    rv.add_argument("--out-dir", type=Path,
+                    help="where the reversal's files go (default: the original's folder)")
+    rv.add_argument("--reason", default="", help="why, for the batch record")
+    rv.add_argument("--posting-date", help="the reversal's posting date (default: today)")
+    _common(rv)
+
     _register_verbs(verbs)
 
     template = verbs.add_parser(

@@ -20,7 +20,7 @@ from addin.progress import Stages
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.verb in ("extract", "validate", "commit", "register"):
+    if args.verb in ("extract", "validate", "commit", "register", "reverse"):
         print_recovered(tuple(api.recover_register(load_config(args.config))), err)
     if args.verb == "extract":
         return _extract(args, out, err)
@@ -30,6 +30,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _demo(args, out, err)
     if args.verb == "register":
         return _register(args, out, err)
+    if args.verb == "reverse":
+        return _reverse(args, out)
     if args.verb == "template":
         path = api.write_template(args.out, language=args.language)
         out.print(f"Template written: {path}")
@@ -88,6 +90,22 @@ def _commit(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(f"Interrupted after batch {outcome.batch.batch_id} became visible: it was "
                   f"finished first, then stopped.")
         return 128 + outcome.interrupted[0]
+    return 0
+
+
+def _reverse(args: argparse.Namespace, out: Console) -> int:
+    outcome = api.reverse(args.batch_id, args.out_dir, config=load_config(args.config),
+                          reason=args.reason,
+                          posting_date=parse_day(args.posting_date, "posting-date")
+                          if args.posting_date else None)
+    batch = outcome.batch
+    out.print(f"Batch {batch.batch_id} reverses batch {outcome.reverses} (posting date "
+              f"{batch.posting_date:%d.%m.%Y}): {count(len(batch.postings))} posting line(s), "
+              f"{count(len(batch.rebills))} rebill line(s) negated. Its items are open to "
+              f"Reliquat again.")
+    out.print(f"Files written to {outcome.out_dir}:", markup=False)
+    for path in outcome.files:
+        out.print(f"  {Path(path).name}", markup=False)
     return 0
 
 

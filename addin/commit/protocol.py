@@ -89,9 +89,10 @@ class Published:
 
 
 def publish(register: Register, entry: Entry, claimed: list[ClaimedItem],
-            outputs: Sequence[OutputFile], workbook: ReviewWorkbook, stamps: Stamps,
-            audit_copy: str, interrupts: Interrupts) -> Published:
-    """Steps 1 to 6 for one batch, under the register's commit lock."""
+            outputs: Sequence[OutputFile], workbook: ReviewWorkbook | None,
+            stamps: Stamps | None, audit_copy: str, interrupts: Interrupts) -> Published:
+    """Steps 1 to 6 for one batch, under the register's commit lock. A batch without a
+    workbook (a reversal from the command line) skips step 5."""
     plan = Plan(**{**_plan_fields(entry), "files": [o.name for o in _revealed(outputs)]})
     with commit_lock(register):
         register.create()  # the first commit creates the register; later ones find it
@@ -126,11 +127,13 @@ def _revealed(outputs: Sequence[OutputFile]) -> list[OutputFile]:
     return record + [o for o in outputs if o not in record]
 
 
-def _write_privately(plan: Plan, outputs: Sequence[OutputFile], workbook: ReviewWorkbook,
-                     stamps: Stamps, audit_copy: str) -> dict[str, Path]:
+def _write_privately(plan: Plan, outputs: Sequence[OutputFile],
+                     workbook: ReviewWorkbook | None, stamps: Stamps | None, audit_copy: str
+                     ) -> dict[str, Path]:
     out_dir = Path(plan.out_dir)
     written: dict[str, Path] = {}
     if plan.stamped:
+        assert workbook is not None and stamps is not None
         workbook.write_stamped(stamps, Path(plan.stamped))
         _flush(Path(plan.stamped))
         written[STAMPED_WORKBOOK] = Path(plan.stamped)
@@ -145,8 +148,8 @@ def _write_privately(plan: Plan, outputs: Sequence[OutputFile], workbook: Review
 
 
 def _reveal_and_finish(register: Register, batch_id: str, plan: Plan,
-                       written: Mapping[str, Path], workbook: ReviewWorkbook, stamps: Stamps,
-                       audit_copy: str) -> Published:
+                       written: Mapping[str, Path], workbook: ReviewWorkbook | None,
+                       stamps: Stamps | None, audit_copy: str) -> Published:
     out_dir = Path(plan.out_dir)
     try:
         for name in plan.files:
@@ -167,9 +170,12 @@ def _reveal_and_finish(register: Register, batch_id: str, plan: Plan,
     return Published(tuple(files), note)
 
 
-def _stamp(plan: Plan, workbook: ReviewWorkbook, stamps: Stamps, audit_copy: str) -> str:
+def _stamp(plan: Plan, workbook: ReviewWorkbook | None, stamps: Stamps | None,
+           audit_copy: str) -> str:
     if plan.stamped:
         return install_stamped_file(Path(plan.workbook), Path(plan.stamped), plan.signature)
+    if workbook is None or stamps is None:
+        return ""
     note = workbook.install_stamps(stamps)
     if not note and audit_copy in plan.late:
         _copy_in(Path(workbook.name), Path(plan.out_dir), audit_copy)
@@ -247,12 +253,14 @@ def _resolve(register: Register, entry: Entry) -> str:
     for name in plan.late:
         with suppress(OSError):
             plan.private(name).unlink(missing_ok=True)
-    stamped = note or "its workbook was stamped"
+    stamped = f" ({note or 'its workbook was stamped'})" if plan.workbook else ""
     return (f"batch {entry.batch_id} was interrupted after its files became visible: "
-            f"finished ({stamped}); its files are in {out_dir}")
+            f"finished{stamped}; its files are in {out_dir}")
 
 
 def _stamp_after_crash(plan: Plan) -> str:
+    if not plan.workbook:
+        return ""
     if not plan.stamped:
         return (f"the workbook {plan.workbook} was open in Excel and is not stamped; the "
                 f"register holds the batch")
@@ -320,9 +328,11 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def plan_for(out_dir: Path, workbook: ReviewWorkbook, batch_id: str, late: list[str]
+def plan_for(out_dir: Path, workbook: ReviewWorkbook | None, batch_id: str, late: list[str]
              ) -> dict[str, Any]:
     """The part of the plan known before the files: where they go, the workbook's copy."""
+    if workbook is None:
+        return {"out_dir": str(out_dir), "workbook": "", "late": late}
     stamped = workbook.stamped_path(batch_id)
     return {"out_dir": str(out_dir), "workbook": workbook.name,
             "stamped": str(stamped) if stamped else "", "signature": workbook.signature(),

@@ -189,6 +189,25 @@ def _rebill(d: Decision, batch_id: BatchId, billing: Billing) -> RebillLine:
     )
 
 
+REVERSAL = "REVERSAL"  # the action of a reversal's posting lines
+
+
+def reversal(original: BatchId, postings: tuple[PostingLine, ...],
+             rebills: tuple[RebillLine, ...], batch_id: BatchId, posting_date: dt.date
+             ) -> Batch:
+    """A batch that undoes ``original``: each posting line with debit and credit swapped,
+    each rebill line with its amount negated. Together they net to zero per account,
+    currency and subscription."""
+    lines = tuple(line._replace(
+        batch_id=batch_id, posting_date=posting_date, debit_account=line.credit_account,
+        credit_account=line.debit_account, action=REVERSAL,
+        text=f"Reliquat {REVERSAL} of {original} {line.document_no}") for line in postings)
+    charges = tuple(charge._replace(batch_id=batch_id, amount=-charge.amount + ZERO,
+                                    text=f"Reversal of {original}: {charge.text}")
+                    for charge in rebills)
+    return Batch(batch_id, posting_date, (), lines, charges)
+
+
 def transit_balance(postings: tuple[PostingLine, ...], transit: Account) -> dict[str, Decimal]:
     """Debit minus credit on the transit account, per currency."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)

@@ -9,7 +9,10 @@ a free text that a spreadsheet would run as a formula is neutralised.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from addin.domain.batch import PostingLine, RebillLine
@@ -57,3 +60,41 @@ def write_postings(path: Path, lines: Iterable[PostingLine], delimiter: str = ";
 
 def write_rebills(path: Path, lines: Iterable[RebillLine], delimiter: str = ";") -> None:
     write_csv(path, REBILL_COLUMNS, (rebill_row(line) for line in lines), delimiter)
+
+
+def read_postings(path: Path) -> list[PostingLine]:
+    """A posting file as written (an earlier one may lack the vat_code column)."""
+    return [PostingLine(
+        batch_id=row["batch_id"], posting_date=_day(row["posting_date"]),
+        debit_account=row["debit_account"], credit_account=row["credit_account"],
+        amount=Decimal(row["amount"]), currency=row["currency"],
+        customer_id=row["customer_id"], subscription_id=row["subscription_id"],
+        item_id=row["item_id"], document_no=row["document_no"], action=row["action"],
+        text=_plain(row["text"]), vat_code=row.get("vat_code") or "")
+        for row in _rows(path)]
+
+
+def read_rebills(path: Path) -> list[RebillLine]:
+    return [RebillLine(
+        batch_id=row["batch_id"], subscription_id=row["subscription_id"],
+        customer_id=row["customer_id"], charge_code=row["charge_code"],
+        amount=Decimal(row["amount"]), currency=row["currency"], vat_code=row["vat_code"],
+        source_subscription_id=row["source_subscription_id"], documents=row["documents"],
+        text=_plain(row["text"]))
+        for row in _rows(path)]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    text = path.read_text(encoding="utf-8-sig")
+    header = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t", "|"), key=header.count)
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _day(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d.%m.%Y").date()
+
+
+def _plain(text: str) -> str:
+    """A free text as it was before ``neutralise``."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(CSV_FORMULA_STARTS) else text

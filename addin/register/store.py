@@ -253,9 +253,17 @@ class Register:
 
     # -- changes -------------------------------------------------------------------------
 
+    def entry(self, batch_id: BatchId) -> Entry | None:
+        if self.identity() is None:
+            return None
+        query = select(schema.batches).where(schema.batches.c.batch_id == batch_id)
+        with self._errors("read"), self._connect().connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _entry(row._mapping)
+
     def claim(self, entry: Entry, claimed: list[ClaimedItem]) -> None:
         """Record a batch with its items, in one transaction: refused when any item is
-        already claimed by another batch."""
+        already claimed by another batch (or the batch it reverses is reversed already)."""
         try:
             with self._errors("write"), self._connect().begin() as conn:
                 conn.execute(insert(schema.batches).values(_row(entry)))
@@ -264,17 +272,28 @@ class Register:
                                  [{**c._asdict(), "batch_id": entry.batch_id}
                                   for c in claimed])
         except IntegrityError as exc:
-            raise CommitRefused([Problem(Where(self.shown),
-                "an item of this batch was committed by another batch meanwhile; "
-                "extract again")]) from exc
+            message = (f"batch {entry.reverses} is being reversed by another commit meanwhile"
+                       if entry.reverses else "an item of this batch was committed by another "
+                                              "batch meanwhile; extract again")
+            raise CommitRefused([Problem(Where(self.shown), message)]) from exc
 
     def advance(self, batch_id: BatchId, state: str, note: str | None = None) -> None:
+        """A batch that becomes visible (exported) and reverses another one frees that one's
+        items in the same transaction: they are open to Reliquat again."""
         values: dict[str, str] = {"state": state}
         if note is not None:
             values["note"] = note
+        b = schema.batches
         with self._errors("write"), self._connect().begin() as conn:
-            conn.execute(update(schema.batches)
-                         .where(schema.batches.c.batch_id == batch_id).values(**values))
+            conn.execute(update(b).where(b.c.batch_id == batch_id).values(**values))
+            reverses = conn.execute(select(b.c.reverses).where(b.c.batch_id == batch_id)
+                                    ).scalar()
+            if state == schema.EXPORTED and reverses:
+                _mark_reversed(conn, reverses, batch_id)
+
+    def mark_reversed(self, original: BatchId, by: BatchId) -> None:
+        with self._errors("write"), self._connect().begin() as conn:
+            _mark_reversed(conn, original, by)
 
     def release(self, batch_id: BatchId) -> None:
         """Forget a batch that never became visible: its items are free again."""
@@ -326,6 +345,12 @@ class Register:
             raise self._error(_explain(doing, exc)) from exc
         except OSError as exc:
             raise self._error(f"cannot {doing} it: {exc.strerror or exc}") from exc
+
+
+def _mark_reversed(conn: Connection, original: BatchId, by: BatchId) -> None:
+    conn.execute(delete(schema.items).where(schema.items.c.batch_id == original))
+    conn.execute(update(schema.batches).where(schema.batches.c.batch_id == original)
+                 .values(reversed_by=by))
 
 
 def _explain(doing: str, exc: SQLAlchemyError) -> str:

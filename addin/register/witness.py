@@ -176,7 +176,7 @@ def _disagreements(register: Register, entry: Entry | None, record: RecordedBatc
     problems = []
     theirs = {i.item_id for i in record.items}
     ours = {i.item_id for i in register.items_of(record.batch_id)}
-    if theirs != ours:
+    if theirs != ours and not entry.reversed_by and not entry.reverses:
         problems.append(Problem(where, f"batch {record.batch_id}: the record lists "
                                        f"{len(theirs)} item(s), the register {len(ours)}"))
     folder = record.file.parent
@@ -203,22 +203,43 @@ def rebuild(register: Register, folders: Sequence[Path]) -> list[str]:
     known = {e.batch_id for e in register.entries()}
     missing = [r for r in sorted(records.values(), key=lambda r: r.committed_at)
                if r.batch_id not in known]
-    taken = register.committed([i.item_id for r in missing for i in r.items])
-    clashes = [Problem(Where(str(r.file)), f"item {i.item_id} is in batch {r.batch_id} here "
-                                           f"and in batch {taken[i.item_id]} in the register")
-               for r in missing for i in r.items
-               if i.item_id in taken and taken[i.item_id] != r.batch_id]
+    clashes = _clashes(register, missing, records)
     if clashes:
         raise ReliquatError(clashes)
     for record in missing:
-        register.claim(_entry(record), list(record.items))
-    return [f"batch {r.batch_id}: {len(r.items)} item(s) recorded from {r.file}"
+        register.claim(_entry(record), [] if record.reverses else list(record.items))
+        if record.reverses:
+            register.mark_reversed(record.reverses, record.batch_id)
+    return [f"batch {r.batch_id}: " + (f"the reversal of {r.reverses}" if r.reverses else
+                                       f"{len(r.items)} item(s)") + f" recorded from {r.file}"
             for r in missing]
+
+
+def _clashes(register: Register, missing: Sequence[RecordedBatch],
+             records: dict[str, RecordedBatch]) -> list[Problem]:
+    """Items two batches would hold at once, replaying the records in order: a reversal
+    frees the items of the batch it reverses."""
+    live = register.committed([i.item_id for r in missing for i in r.items])
+    clashes = []
+    for record in missing:
+        if record.reverses:
+            freed = records.get(record.reverses)
+            for item in freed.items if freed else ():
+                live.pop(item.item_id, None)
+            continue
+        for item in record.items:
+            holder = live.setdefault(item.item_id, record.batch_id)
+            if holder != record.batch_id:
+                clashes.append(Problem(Where(str(record.file)),
+                    f"item {item.item_id} is in batch {record.batch_id} here and in batch "
+                    f"{holder} already"))
+    return clashes
 
 
 def _entry(record: RecordedBatch) -> Entry:
     return Entry(batch_id=record.batch_id, state="done", started_at=record.committed_at,
                  committed_by=record.committed_by, host="", workbook=record.workbook,
-                 source=record.source, offline=record.offline, items=len(record.items),
+                 source=record.source, offline=record.offline,
+                 items=0 if record.reverses else len(record.items),
                  out_dir=str(record.file.parent), plan={},
-                 note=f"rebuilt from {record.file}")
+                 note=f"rebuilt from {record.file}", reverses=record.reverses or None)
