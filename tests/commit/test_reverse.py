@@ -149,7 +149,7 @@ def test_a_register_rebuilt_from_the_records_knows_the_reversal(committed, tmp_p
 def test_the_command_line_reverses_and_says_what_it_did(committed, capsys):
     from addin.cli import main
 
-    _, out, original = committed
+    _, _, original = committed
     assert main(["reverse", original, "--reason", "wrong month"]) == 0
     said = capsys.readouterr().out
     assert f"reverses batch {original}" in said and "4 posting line(s)" in said
