@@ -16,13 +16,14 @@ LONG_OVERDUE = AS_OF - dt.timedelta(days=60)
 
 def item(item_id: str, subscription_id: str, amount: str, *, customer: str = "C1",
          due: dt.date = LONG_OVERDUE, currency: str = "CHF", blocked: bool = False,
-         dispute: bool = False, name: str = "Müller Hans", original: str = "100.50") -> OpenItem:
+         dispute: bool = False, name: str = "Müller Hans", original: str = "100.50",
+         vat: str = "") -> OpenItem:
     return OpenItem(
         item_id=item_id, customer_id=customer, customer_name=name,
         subscription_id=subscription_id, document_no=f"F{item_id}",
         document_date=due - dt.timedelta(days=30), due_date=due,
         original_amount=Decimal(original), open_amount=Decimal(amount), currency=currency,
-        dunning_block=blocked, dispute=dispute)
+        dunning_block=blocked, dispute=dispute, vat_code=vat)
 
 
 def active(subscription_id: str, customer: str = "C1", next_bill: dt.date | None = None,
@@ -48,14 +49,17 @@ def write_csv_ledger(folder, items: list[OpenItem], subscriptions: list[Subscrip
     """The ledger as a Swiss ERP would export it: ';', dd.mm.yyyy, UTF-8 with BOM."""
     folder.mkdir(parents=True, exist_ok=True)
     day = lambda d: "" if d is None else f"{d:%d.%m.%Y}"  # noqa: E731
+    vat = any(i.vat_code for i in items)  # the column only when an item has a code
     lines = ["item_id;customer_id;customer_name;subscription_id;document_no;document_date;"
-             "due_date;original_amount;open_amount;currency;dunning_block;dispute"]
+             "due_date;original_amount;open_amount;currency;dunning_block;dispute"
+             + (";vat_code" if vat else "")]
     for i in items:
         name = '"' + i.customer_name.replace('"', '""') + '"'
         lines.append(";".join([
             i.item_id, i.customer_id, name, i.subscription_id, i.document_no,
             day(i.document_date), day(i.due_date), f"{i.original_amount}", f"{i.open_amount}",
-            i.currency, str(int(i.dunning_block)), str(int(i.dispute))]))
+            i.currency, str(int(i.dunning_block)), str(int(i.dispute)),
+            *([i.vat_code] if vat else [])]))
     (folder / "open_items.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
     lines = ["subscription_id;customer_id;status;end_date;next_bill_date;label"]
     for s in subscriptions:

@@ -74,3 +74,17 @@ def test_an_offline_commit_does_not_read_the_source_and_says_so(setup):
 
     record = json.loads((tmp_path / "out" / f"batch_{outcome.batch.batch_id}.json").read_text())
     assert record["offline"] is True
+
+
+def test_items_of_an_earlier_batch_still_open_in_the_erp_leave_the_next_commit_alone(setup):
+    """The ERP shows last month's items open until it has imported their posting file: the
+    next month's row on the same subscription is not stale for them."""
+    from tests.builders import item
+
+    tmp_path, folder, review, items, subs = setup
+    api.commit(review, tmp_path / "out", accept_proposals=True, now=NOW)
+    write_csv_ledger(folder, [*items, item("I8", "S1", "0.40", customer="C1")], subs)
+    later = tmp_path / "later.xlsx"
+    api.extract(folder, later, as_of=AS_OF, now=NOW)
+    outcome = api.commit(later, tmp_path / "out", accept_proposals=True, now=NOW)
+    assert [i.item_id for d in outcome.batch.decisions for i in d.items] == ["I8"]

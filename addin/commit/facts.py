@@ -98,7 +98,8 @@ def online(reading: Reading, rules: Rules, source: Location, config: Config,
     for accepted in reading.accepted:
         row = accepted.extracted
         compared = facts_now(row, ledger.subscriptions.get(row.subscription_id),
-                             by_subscription.get(row.subscription_id, ()), rules, by_id)
+                             by_subscription.get(row.subscription_id, ()), rules, by_id,
+                             committed)
         if compared.changes or compared.now is None:
             facts.stale.append((_decision(accepted, row),
                                 [Problem(accepted.where, c) for c in compared.changes]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from addin.domain.model import ItemId, OpenItem, Rules, Subscription
+from addin.domain.model import BatchId, ItemId, OpenItem, Rules, Subscription
 from addin.domain.rules import counts, eligible_until, exclusion_reason
 from addin.domain.seals import ItemFacts, RowFacts
 
@@ -31,16 +31,22 @@ def item_facts(item: OpenItem) -> ItemFacts:
 
 def facts_now(extracted: RowFacts, subscription: Subscription | None,
               open_items: Sequence[OpenItem], rules: Rules,
-              elsewhere: Mapping[ItemId, OpenItem] | None = None) -> Comparison:
+              elsewhere: Mapping[ItemId, OpenItem] | None = None,
+              committed: Mapping[ItemId, BatchId] | None = None) -> Comparison:
     """Compare a row as extracted with the source now; ``open_items`` are the subscription's
     open items now, in every currency; ``elsewhere`` the row's items found on other
-    subscriptions."""
+    subscriptions; ``committed`` the register's items (an item another batch holds is not
+    part of the row, as at extraction; one of the row's own is kept, for the commit to
+    refuse it naming that batch)."""
     if subscription is None:
         return Comparison(None, [f"subscription {extracted.subscription_id} is no longer "
                                  f"in the source"])
     cutoff = eligible_until(rules)
     here = [i for i in open_items if i.currency == extracted.currency and i.open_amount != 0]
-    counting = {i.item_id: i for i in here if counts(i, rules, {}, cutoff)}
+    own = {i.item_id for i in extracted.items}
+    taken = committed or {}
+    counting = {i.item_id: i for i in here if counts(i, rules, {}, cutoff)
+                and (i.item_id not in taken or i.item_id in own)}
     now = RowFacts(extracted.subscription_id, extracted.currency, subscription.customer_id,
                    subscription.status.value,
                    tuple(item_facts(counting[i]) for i in sorted(counting)))
