@@ -16,8 +16,10 @@ from addin.commit.reverse import ReverseOutcome, ReverseRequest
 from addin.commit.reverse import reverse as _reverse
 from addin.config import Config
 from addin.domain.actions import ActionTotal
-from addin.domain.model import Selection
-from addin.domain.problems import Problem
+from addin.domain.model import Selection, Subscription
+from addin.domain.problems import Problem, ReliquatError, Where
+from addin.domain.transit import Reconciliation
+from addin.domain.transit import reconcile as reconcile_lines
 from addin.extract import ExtractOutcome, ExtractRequest
 from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
@@ -27,6 +29,7 @@ from addin.register.location import register_for
 from addin.register.lock import commit_lock
 from addin.register.store import Register
 from addin.register.witness import check, rebuild
+from addin.sources.transit import read_movements
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import ReviewWorkbook
 
@@ -86,6 +89,60 @@ def reverse(batch_id: str, out_dir: Path | None = None, *, config: Config | None
     """Reverse a committed batch (before the billing system has invoiced its rebills)."""
     return _reverse(ReverseRequest(batch_id, Path(out_dir) if out_dir else None,
                                    config or Config(), reason, user, now, posting_date))
+
+
+@dataclass(frozen=True)
+class ReconcileOutcome:
+    reconciliation: Reconciliation
+    as_of: dt.date
+    alert_days: int
+    statuses: dict[str, str]  # subscription -> its status in the source now ("" unknown)
+    source_note: str  # why the statuses are unknown, else ""
+
+
+def reconcile(transit: Path, *, config: Config | None = None, as_of: dt.date | None = None,
+              source: str | Path | Location | None = None,
+              now: dt.datetime | None = None) -> ReconcileOutcome:
+    """The transit account's movements against the committed rebill lines (see
+    domain/transit.py); the lines seen cleared are remembered in the register."""
+    config = config or Config()
+    movements = read_movements(Path(transit), config)
+    with _register(config) as register:
+        recover(register)
+        if register.identity() is None:
+            raise ReliquatError([Problem(Where(register.shown), "register: there is none "
+                                         "here, so nothing was committed to reconcile")])
+        dues = register.rebills_due()
+        found = reconcile_lines(dues, movements, register.cleared())
+        register.record_cleared(found.cleared, now or dt.datetime.now().replace(microsecond=0))
+        latest = register.entries()[-1].source if register.entries() else ""
+    statuses, note = _statuses(found, source or latest, config)
+    return ReconcileOutcome(found, as_of or dt.date.today(), config.rules.transit_alert_days,
+                            statuses, note)
+
+
+def _statuses(found: Reconciliation, source: str | Path | Location, config: Config
+              ) -> tuple[dict[str, str], str]:
+    """Each open line's subscription as the source shows it now: one that ended will never
+    be invoiced again."""
+    wanted = sorted({d.subscription_id for d in found.open})
+    if not wanted or not source:
+        return {}, ""
+    from addin.sources import read_for_commit
+
+    try:
+        ledger = read_for_commit(_location(source), config, wanted, [])
+    except ReliquatError as exc:
+        return {}, f"the subscriptions' status is unknown: {exc.describe(limit=1)}"
+    return {s: _state(ledger.subscriptions.get(s)) for s in wanted}, ""
+
+
+def _state(subscription: Subscription | None) -> str:
+    if subscription is None:
+        return "not in the source"
+    if subscription.end_date is not None:
+        return f"{subscription.status.value} (ended {subscription.end_date:%d.%m.%Y})"
+    return subscription.status.value
 
 
 def write_template(out: Path, *, language: str = "en") -> Path:

@@ -86,6 +86,23 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--posting-date", help="the reversal's posting date (default: today)")
     _common(rv)
 
+    rc = verbs.add_parser(
+        "reconcile", help="the transit account against the committed rebill lines",
+        description="Match the transit account's movements (the ERP's export) with the rebill "
+                    "lines of the register: a line is cleared by a movement of the opposite "
+                    "amount whose reference names its subscription or batch. Lists the lines "
+                    "still open with their age, the movements that match nothing, and the "
+                    "balances.")
+    rc.add_argument("--transit", type=Path, required=True,
+                    help="the transit account's movements: .csv or .xlsx with posting_date, "
+                         "amount (+ debit), document_no, reference (and currency)")
+    rc.add_argument("--as-of", help="the day ages are counted to (default today)")
+    rc.add_argument("--source", help="where to look up the subscriptions' status now "
+                                     "(default: the source of the latest batch)")
+    rc.add_argument("--out", type=Path, help="write the report as an .xlsx")
+    rc.add_argument("--json", action="store_true", help="print the report as JSON")
+    _common(rc)
+
     _register_verbs(verbs)
 
     template = verbs.add_parser(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from addin.progress import Stages
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.verb in ("extract", "validate", "commit", "register", "reverse"):
+    if args.verb in ("extract", "validate", "commit", "register", "reverse", "reconcile"):
         print_recovered(tuple(api.recover_register(load_config(args.config))), err)
     if args.verb == "extract":
         return _extract(args, out, err)
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _register(args, out, err)
     if args.verb == "reverse":
         return _reverse(args, out)
+    if args.verb == "reconcile":
+        return _reconcile(args, out)
     if args.verb == "template":
         path = api.write_template(args.out, language=args.language)
         out.print(f"Template written: {path}")
@@ -106,6 +109,45 @@ def _reverse(args: argparse.Namespace, out: Console) -> int:
     out.print(f"Files written to {outcome.out_dir}:", markup=False)
     for path in outcome.files:
         out.print(f"  {Path(path).name}", markup=False)
+    return 0
+
+
+def _reconcile(args: argparse.Namespace, out: Console) -> int:
+    from addin.domain.transit import age
+    from addin.exports.reconciliation import as_json, write_report
+
+    outcome = api.reconcile(args.transit, config=load_config(args.config),
+                            as_of=parse_day(args.as_of) if args.as_of else None,
+                            source=args.source)
+    found, as_of = outcome.reconciliation, outcome.as_of
+    if args.json:
+        sys.stdout.write(as_json(found, as_of, outcome.alert_days, outcome.statuses) + "\n")
+    else:
+        table = Table(title=f"Rebill lines not invoiced yet, as of {as_of:%d.%m.%Y}",
+                      title_justify="left")
+        for header in ("Batch", "Subscription", "Amount", "Currency", "Days", "Now"):
+            table.add_column(header, justify="right" if header in ("Amount", "Days")
+                             else "left")
+        for due in found.open:
+            days = age(due, as_of)
+            mark = " !" if days > outcome.alert_days else ""
+            table.add_row(due.batch_id, due.subscription_id, f"{due.amount:.2f}",
+                          due.currency, f"{days}{mark}",
+                          outcome.statuses.get(due.subscription_id, ""))
+        out.print(table)
+        out.print(f"Cleared: {count(len(found.cleared))}; open: {count(len(found.open))} "
+                  f"(! over {outcome.alert_days} days); movements matching nothing: "
+                  f"{count(len(found.unmatched))}")
+        for currency in sorted(set(found.expected_balance) | set(found.file_balance)):
+            out.print(f"Transit {currency}: committed and not cleared "
+                      f"{found.expected_balance.get(currency, 0):.2f}; the file shows "
+                      f"{found.file_balance.get(currency, 0):.2f}")
+        if outcome.source_note:
+            out.print(f"Note: {outcome.source_note}", markup=False)
+    if args.out:
+        write_report(args.out, found, as_of, outcome.alert_days, outcome.statuses)
+        if not args.json:
+            out.print(f"Report: {args.out}", markup=False)
     return 0
 
 

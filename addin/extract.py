@@ -16,12 +16,15 @@ from addin.commit.protocol import recover
 from addin.config import Config
 from addin.domain.history import customer_histories, earlier_batches
 from addin.domain.model import Rules, Selection
+from addin.domain.money import ZERO
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.rules import select
+from addin.domain.transit import age
 from addin.locations import Location
 from addin.memory import paused_gc
 from addin.progress import Stages
 from addin.register.location import register_for
+from addin.register.store import Register
 from addin.sources import read_for_rules
 from addin.workbook.content import WorkbookContent
 from addin.workbook.render import ExtractInfo, render
@@ -81,6 +84,8 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         with stages.stage("fetch", "Reading the source"):
             committed = register.committed()
             history = register.residuals_since(rules.as_of - YEAR)
+            transit = _transit_alert(register, rules.as_of,
+                                     request.config.rules.transit_alert_days)
             ledger, balances, items_in_source = read_for_rules(request.source, request.config,
                                                                rules, committed)
     finally:
@@ -104,11 +109,29 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         version=__version__,
         register_id=identity.register_id if identity else "",
         secret=identity.secret if identity else b"",
+        transit_alert=transit,
     )
     with stages.stage("render", "Laying out the review"):
         content = render(selection, info)
     return ExtractOutcome(selection, content, request.out, register.shown, extraction_id,
                           stages.seconds, len(ledger.items), info.register_id, recovered)
+
+
+def _transit_alert(register: Register, as_of: dt.date, days: int) -> str:
+    """The rebill lines the last reconciliation left open for more than ``days``: said on
+    Control, so that no residual rests in transit unseen."""
+    reconciled = register.reconciled_at()
+    if not reconciled:
+        return ""
+    cleared = register.cleared()
+    late = [d for d in register.rebills_due() if d.key not in cleared and age(d, as_of) > days]
+    if not late:
+        return f"none over {days} days (reconciled {reconciled[:10]})"
+    totals = "; ".join(f"{cur} {amount:.2f}" for cur, amount in sorted(
+        {c: sum((d.amount for d in late if d.currency == c), ZERO) for c in
+         {d.currency for d in late}}.items()))
+    return (f"{len(late)} rebill line(s) not invoiced after {days} days ({totals}); "
+            f"reconciled {reconciled[:10]}: see reliquat reconcile")
 
 
 @paused_gc()

@@ -57,5 +57,17 @@ items = Table(
     Column("target", String(200)),
 )
 
+# Rebill lines seen cleared on the transit account by a reconciliation (reliquat reconcile).
+cleared = Table(
+    "reliquat_cleared", metadata,
+    Column("batch_id", String(40), primary_key=True),
+    Column("source_subscription_id", String(200), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("subscription_id", String(200), nullable=False),
+    Column("document_no", String(200), nullable=False),
+    Column("cleared_on", String(10), nullable=False),
+    Column("reconciled_at", String(32), nullable=False),
+)
+
 # The first register layout (Reliquat 0.1): no identity, one file beside each workbook.
 EARLIER_LAYOUT = {"batches", "committed_items"}

@@ -19,6 +19,7 @@ import os
 import secrets
 import sqlite3
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -41,9 +42,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from addin.domain.actions import POLICIES
 from addin.domain.history import CommittedResidual
 from addin.domain.model import BatchId, ItemId
 from addin.domain.problems import CommitRefused, Problem, ReliquatError, Where
+from addin.domain.transit import Cleared, RebillDue
 from addin.locations import Location, with_password
 from addin.register import schema
 from addin.sources.sql_keys import key_chunks, member_of
@@ -244,6 +247,67 @@ class Register:
         with self._errors("read"), self._connect().connect() as conn:
             return [CommittedResidual(row[0], row[1], row[2], row[3], Decimal(row[4]))
                     for row in conn.execute(query)]
+
+    def rebills_due(self) -> list[RebillDue]:
+        """The rebill lines of the batches that count, as their rebill files hold them: one
+        per batch, source subscription and currency, charged on the target's invoice."""
+        if self.identity() is None:
+            return []
+        b, i = schema.batches, schema.items
+        rebilling = [a.value for a, p in POLICIES.items() if p.rebills]
+        query = (select(i.c.batch_id, i.c.subscription_id, i.c.target, i.c.currency,
+                        i.c.amount, b.c.started_at)
+                 .join(b, b.c.batch_id == i.c.batch_id)
+                 .where(b.c.state.in_((schema.EXPORTED, schema.DONE)),
+                        b.c.reversed_by.is_(None), i.c.action.in_(rebilling)))
+        sums: dict[tuple[str, str, str, str, str], Decimal] = defaultdict(Decimal)
+        with self._errors("read"), self._connect().connect() as conn:
+            for batch, source, target, currency, amount, started in conn.execute(query):
+                sums[(batch, target or source, source, currency, started[:10])] += \
+                    Decimal(amount)
+        return [RebillDue(batch, target, source, currency, amount + 0,
+                          dt.date.fromisoformat(day))
+                for (batch, target, source, currency, day), amount in sorted(sums.items())
+                if amount != 0]
+
+    def cleared(self) -> dict[tuple[BatchId, str, str], Cleared]:
+        """The rebill lines earlier reconciliations saw cleared (the ``due`` is a stand-in:
+        ``reconcile`` puts the line itself back)."""
+        if self.identity() is None:
+            return {}
+        c = schema.cleared
+        with self._errors("read"), self._connect().connect() as conn:
+            rows = conn.execute(select(c)).all()
+        return {(r.batch_id, r.source_subscription_id, r.currency): Cleared(
+            RebillDue(r.batch_id, r.subscription_id, r.source_subscription_id, r.currency,
+                      Decimal(0), dt.date.min), r.document_no,
+            dt.date.fromisoformat(r.cleared_on)) for r in rows}
+
+    def record_cleared(self, found: Iterable[Cleared], at: dt.datetime) -> None:
+        """Remember the lines a reconciliation saw cleared, and when it ran."""
+        rows = [{"batch_id": c.due.batch_id, "source_subscription_id":
+                 c.due.source_subscription_id, "currency": c.due.currency,
+                 "subscription_id": c.due.subscription_id, "document_no": c.document_no,
+                 "cleared_on": c.posting_date.isoformat(), "reconciled_at": at.isoformat()}
+                for c in found]
+        known = self.cleared()
+        new = [r for r in rows
+               if (r["batch_id"], r["source_subscription_id"], r["currency"]) not in known]
+        with self._errors("write"), self._connect().begin() as conn:
+            if new:
+                conn.execute(insert(schema.cleared), new)
+            conn.execute(delete(schema.info).where(schema.info.c.key == "reconciled_at"))
+            conn.execute(insert(schema.info).values(key="reconciled_at",
+                                                    value=at.isoformat()))
+
+    def reconciled_at(self) -> str:
+        """When the transit account was last reconciled ("" for never)."""
+        if self.identity() is None:
+            return ""
+        with self._errors("read"), self._connect().connect() as conn:
+            found = conn.execute(select(schema.info.c.value)
+                                 .where(schema.info.c.key == "reconciled_at")).scalar()
+        return found or ""
 
     def items_of(self, batch_id: BatchId) -> list[ClaimedItem]:
         query = select(*(schema.items.c[f] for f in ClaimedItem._fields)).where(

@@ -14,14 +14,18 @@ from addin.config import (
     OPEN_ITEM_OPTIONAL,
     SUBSCRIPTION_COLUMNS,
     SUBSCRIPTION_OPTIONAL,
+    TRANSIT_COLUMNS,
+    TRANSIT_OPTIONAL,
     Config,
 )
 from addin.domain.problems import Problem, SourceError, Where
 from addin.sources.values import parse_text
 
 ENTITIES = ("open_items", "subscriptions")
-REQUIRED = {"open_items": OPEN_ITEM_COLUMNS, "subscriptions": SUBSCRIPTION_COLUMNS}
-OPTIONAL = {"open_items": OPEN_ITEM_OPTIONAL, "subscriptions": SUBSCRIPTION_OPTIONAL}
+REQUIRED = {"open_items": OPEN_ITEM_COLUMNS, "subscriptions": SUBSCRIPTION_COLUMNS,
+            "transit": TRANSIT_COLUMNS}
+OPTIONAL = {"open_items": OPEN_ITEM_OPTIONAL, "subscriptions": SUBSCRIPTION_OPTIONAL,
+            "transit": TRANSIT_OPTIONAL}
 
 LineOf = Callable[[int], "int | None"]
 

@@ -231,6 +231,8 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("totals", "Totals by proposal", "Totaux par proposition", "Summen nach Vorschlag"),
     ("vat_total", "VAT share of the proposed write-offs", "Part de TVA des pertes proposées",
      "MWST-Anteil der vorgeschlagenen Abschreibungen"),
+    ("transit_alert", "Rebills not invoiced in time", "Refacturations non facturées à temps",
+     "Nicht rechtzeitig fakturierte Weiterverrechnungen"),
     ("tool_version", "Reliquat version", "Version de Reliquat", "Reliquat-Version"),
     ("seal", "Check value (keyed by the register)", "Valeur de contrôle (clé du registre)",
      "Prüfwert (Schlüssel des Registers)"),

@@ -30,6 +30,7 @@ class ExtractInfo:
     version: str = ""
     register_id: str = ""  # empty when no register existed yet: nothing keys the check values
     secret: bytes = field(default=b"", repr=False)
+    transit_alert: str = ""  # rebill lines left open in transit, after a reconciliation
 
 
 def row_facts(residual: Residual) -> RowFacts:
@@ -121,6 +122,7 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
             items_excluded=len(selection.exclusions),
             totals=proposal_totals(selection.residuals),
             vat_total=write_off_vat(selection.residuals),
+            transit_alert=info.transit_alert or None,
             tool_version=info.version,
             seal=rules_seal(info.secret, info.extraction_id, info.register_id, info.source,
                             rules) if info.secret else None,
