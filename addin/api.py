@@ -16,7 +16,8 @@ from addin.commit.reverse import ReverseOutcome, ReverseRequest
 from addin.commit.reverse import reverse as _reverse
 from addin.config import Config
 from addin.domain.actions import ActionTotal
-from addin.domain.model import Selection, Subscription
+from addin.domain.history import customer_histories
+from addin.domain.model import CustomerHistory, Selection, Subscription
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.transit import Reconciliation
 from addin.domain.transit import reconcile as reconcile_lines
@@ -143,6 +144,27 @@ def _state(subscription: Subscription | None) -> str:
     if subscription.end_date is not None:
         return f"{subscription.status.value} (ended {subscription.end_date:%d.%m.%Y})"
     return subscription.status.value
+
+
+def repeat_short_payers(months: int = 12, *, config: Config | None = None,
+                        today: dt.date | None = None) -> tuple[CustomerHistory, ...]:
+    """Every customer with residuals committed in the last ``months``, from the register alone:
+    the most batches first."""
+    since = _months_before(today or dt.date.today(), months)
+    with _register(config) as register:
+        recover(register)
+        return tuple(customer_histories(register.residuals_since(since)))
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    month = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month + 1, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError(day)
 
 
 def write_template(out: Path, *, language: str = "en") -> Path:

@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--json", action="store_true", help="print the report as JSON")
     _common(rc)
 
+    rp = verbs.add_parser(
+        "repeat", help="customers whose residuals were committed batch after batch",
+        description="From the register alone: every customer with residuals committed in "
+                    "the last months (reversed batches left out), the most batches first.")
+    rp.add_argument("--months", type=int, default=12, help="how far back (default 12)")
+    rp.add_argument("--out", type=Path, help="write the list as an .xlsx")
+    _common(rp)
+
     _register_verbs(verbs)
 
     template = verbs.add_parser(

@@ -21,7 +21,8 @@ from addin.progress import Stages
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.verb in ("extract", "validate", "commit", "register", "reverse", "reconcile"):
+    if args.verb in ("extract", "validate", "commit", "register", "reverse", "reconcile",
+                     "repeat"):
         print_recovered(tuple(api.recover_register(load_config(args.config))), err)
     if args.verb == "extract":
         return _extract(args, out, err)
@@ -35,6 +36,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return _reverse(args, out)
     if args.verb == "reconcile":
         return _reconcile(args, out)
+    if args.verb == "repeat":
+        return _repeat(args, out)
     if args.verb == "template":
         path = api.write_template(args.out, language=args.language)
         out.print(f"Template written: {path}")
@@ -151,6 +154,34 @@ def _reconcile(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def _repeat(args: argparse.Namespace, out: Console) -> int:
+    found = api.repeat_short_payers(args.months, config=load_config(args.config))
+    table = Table(title=f"Residuals committed in the last {args.months} months, per customer",
+                  title_justify="left")
+    headers = ("Customer", "Currency", "Batches", "Items", "Total", "Last batch",
+               "First batch")
+    for header in headers:
+        table.add_column(header, justify="right" if header in ("Batches", "Items", "Total")
+                         else "left")
+    for h in found:
+        table.add_row(h.customer_id, h.currency, count(h.batches), count(h.items),
+                      f"{h.total:.2f}", h.last_batch, h.first_batch)
+    out.print(table)
+    if args.out:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "Repeat"
+        sheet.append(list(headers))
+        for h in found:
+            sheet.append([h.customer_id, h.currency, h.batches, h.items, h.total,
+                          h.last_batch, h.first_batch])
+        book.save(args.out)
+        out.print(f"Written: {args.out}", markup=False)
+    return 0
+
+
 def _register(args: argparse.Namespace, out: Console, err: Console) -> int:
     config = load_config(args.config)
     if args.action == "init":
@@ -227,6 +258,8 @@ def print_commit_summary(outcome: CommitOutcome, out: Console, dry_run: bool) ->
                            batch.totals()))
     for currency, amount in sorted(outcome.vat.items()):
         out.print(f"VAT share of the write-offs: {currency} {amount:.2f}")
+    for warning in checks.warnings:
+        out.print(f"  {warning}", markup=False)
     if dry_run:
         out.print(f"Validation passed: {count(len(checks.accepted))} row(s) ready to commit"
                   + (f", {count(len(checks.stale))} changed in the source"

@@ -103,3 +103,15 @@ def test_rows_without_history_keep_their_proposal(tmp_path):
     outcome = api.extract(source, tmp_path / "r.xlsx", as_of=AS_OF, config=with_repeat_limit(1))
     assert proposals(outcome) == {"S1": (Action.REBILL, 0, "subscription active")}
     assert outcome.selection.repeaters == ()
+
+
+def test_the_register_alone_lists_every_customer_seen(after_a_batch, tmp_path, capsys):
+    from addin.cli import main
+
+    found = api.repeat_short_payers(12, today=AS_OF)
+    assert [(h.customer_id, h.batches, h.items, str(h.total)) for h in found] == [
+        ("C2", 1, 2, "3.99"), ("C3", 1, 1, "0.70"), ("C1", 1, 1, "0.50")]
+    assert api.repeat_short_payers(12, today=dt.date(2028, 1, 1)) == ()
+    assert main(["repeat", "--out", str(tmp_path / "repeat.xlsx")]) == 0
+    assert "C2" in capsys.readouterr().out
+    assert read_sheets(tmp_path / "repeat.xlsx")["Repeat"][1][:3] == ["C2", "CHF", 1]

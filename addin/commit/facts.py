@@ -36,6 +36,7 @@ class Facts:
     refusals: list[Problem] = field(default_factory=list)
     subscriptions: Mapping[str, Subscription] = field(default_factory=dict)
     committed: Mapping[ItemId, BatchId] = field(default_factory=dict)
+    currencies: Mapping[str, frozenset[str]] | None = None  # per subscription, online only
 
 
 def recorded_rules(review: Review, file: str, identity: Identity | None) -> Rules:
@@ -94,7 +95,9 @@ def online(reading: Reading, rules: Rules, source: Location, config: Config,
     by_id = {i.item_id: i for i in ledger.items if i.item_id in wanted_ids}
     committed = register.committed(
         extracted_ids + [i.item_id for s in wanted for i in by_subscription.get(s, ())])
-    facts = Facts(subscriptions=ledger.subscriptions, committed=committed)
+    facts = Facts(subscriptions=ledger.subscriptions, committed=committed,
+                  currencies={sub: frozenset(i.currency for i in items)
+                              for sub, items in by_subscription.items()})
     for accepted in reading.accepted:
         row = accepted.extracted
         compared = facts_now(row, ledger.subscriptions.get(row.subscription_id),

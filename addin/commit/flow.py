@@ -108,8 +108,9 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
         else:
             _need_source(review, workbook.name)
             found = commit_facts.online(reading, rules, source, request.config, register)
-        checks = check_decisions(found.decisions, CommitFacts(now.date(), found.subscriptions,
-                                                              found.committed), found.stale)
+        checks = check_decisions(found.decisions, CommitFacts(
+            now.date(), found.subscriptions, found.committed, rules.write_off_limit,
+            found.currencies), found.stale)
         checks.refusals[:0] = found.refusals
         checks.refusals.extend(witness_problems(request.out_dir, register, checks.accepted))
         _refuse_on_problems(reading, checks, request, workbook.name)

@@ -1,9 +1,9 @@
 """The commit checks: is each accepted decision allowed?
 
-Two kinds of problem: a *refusal* (the decision itself is wrong: the accountant must fix
-the row, nothing is committed) and a *stale* row (the source moved since extraction, found
+Three kinds of problem: a *refusal* (the decision itself is wrong: the accountant must fix
+the row, nothing is committed), a *stale* row (the source moved since extraction, found
 when the facts are read: the row is left out, and the batch goes on with the rest only when
-the accountant confirms).
+the accountant confirms), and a *warning* (allowed, but worth a look: shown in Check).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from addin.domain.actions import policy
 from addin.domain.batch import Decision
 from addin.domain.model import Action, BatchId, ItemId, Subscription, SubscriptionId
 from addin.domain.problems import Problem, Where
@@ -25,6 +27,8 @@ class CommitFacts:
     today: dt.date
     subscriptions: Mapping[SubscriptionId, Subscription]
     committed: Mapping[ItemId, BatchId]
+    write_off_limit: Decimal | None = None
+    currencies: Mapping[SubscriptionId, frozenset[str]] | None = None  # None: not known
 
 
 @dataclass
@@ -32,6 +36,7 @@ class CheckResult:
     accepted: list[Decision] = field(default_factory=list)
     refusals: list[Problem] = field(default_factory=list)
     stale: list[tuple[Decision, list[Problem]]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def stale_problems(self) -> list[Problem]:
@@ -47,7 +52,33 @@ def check_decisions(decisions: list[Decision], facts: CommitFacts,
         result.refusals.extend(refusals)
         if not refusals:
             result.accepted.append(decision)
+            result.warnings.extend(_warnings(decision, facts))
     return result
+
+
+def _warnings(d: Decision, facts: CommitFacts) -> list[Problem]:
+    """Allowed, but unusual: a write-off beyond the limit, a charge on a subscription with no
+    next bill date, or in a currency its subscription is not billed in."""
+    found = []
+    rules = policy(d.action)
+    if rules.splits_vat and facts.write_off_limit is not None and \
+            abs(d.balance) > facts.write_off_limit:
+        found.append(Problem(_at(d, "Action"), f"warning: a write-off of {d.balance:.2f}, "
+                                               f"above the write-off limit "
+                                               f"{facts.write_off_limit:.2f}"))
+    if rules.rebills:
+        billed = d.target or d.subscription_id
+        target = facts.subscriptions.get(billed)
+        if target is not None and target.next_bill_date is None and facts.currencies is not None:
+            found.append(Problem(_at(d, "Target subscription"),
+                                 f"warning: {billed} has no next bill date: when will it be "
+                                 f"invoiced?"))
+        currencies = (facts.currencies or {}).get(billed)
+        if facts.currencies is not None and d.currency not in (currencies or frozenset()):
+            found.append(Problem(_at(d, "Target subscription"),
+                                 f"warning: {billed} has no item in {d.currency} in the "
+                                 f"source: check that it is billed in {d.currency}"))
+    return found
 
 
 def _at(d: Decision, column: str) -> Where:

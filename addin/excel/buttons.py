@@ -161,7 +161,8 @@ def _validate(live: LiveWorkbook, stages: Stages) -> str:
     except CommitRefused as refused:
         live.write_checks(refused.problems)
         raise
-    live.write_checks([p for _, problems in outcome.checks.stale for p in problems],
+    live.write_checks([p for _, problems in outcome.checks.stale for p in problems]
+                      + outcome.checks.warnings,
                       ok_lines=[d.where.line for d in outcome.checks.accepted])
     return f"{len(outcome.checks.accepted)} row(s) ready to commit."
 
