@@ -88,3 +88,20 @@ def test_items_of_an_earlier_batch_still_open_in_the_erp_leave_the_next_commit_a
     api.extract(folder, later, as_of=AS_OF, now=NOW)
     outcome = api.commit(later, tmp_path / "out", accept_proposals=True, now=NOW)
     assert [i.item_id for d in outcome.batch.decisions for i in d.items] == ["I8"]
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_when_every_accepted_row_changed_the_refusal_says_so(setup, confirm):
+    tmp_path, folder, review, items, subs = setup
+    import openpyxl
+
+    book = openpyxl.load_workbook(review)
+    book["Residuals"]["P2"] = "Yes"  # S1 only
+    book.save(review)
+    pay(folder, items, subs, "I1", "0")
+    with pytest.raises(CommitRefused) as refused:
+        api.commit(review, tmp_path / "out", confirm_partial=confirm, now=NOW)
+    lines = str(refused.value).splitlines()
+    assert lines[0].endswith("item I1 is no longer open in the source")
+    assert lines[-1] == (f"{review}: nothing to commit: every accepted row (1) changed in "
+                         f"the source since extraction; extract again")

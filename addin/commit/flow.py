@@ -182,6 +182,10 @@ def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRe
     problems = reading.problems + checks.refusals
     if problems:
         raise CommitRefused(problems)
+    if checks.stale and not checks.accepted:
+        raise CommitRefused([*checks.stale_problems, Problem(Where(file),
+            f"nothing to commit: every accepted row ({len(checks.stale)}) changed in the "
+            f"source since extraction; extract again")])
     if checks.stale and not request.confirm_partial:
         raise StaleRows([*checks.stale_problems, Problem(Where(),
             f"{len(checks.stale)} row(s) changed in the source since extraction; commit the "
