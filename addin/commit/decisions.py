@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from addin.domain.actions import Target, policy
 from addin.domain.model import Action
 from addin.domain.money import ZERO
 from addin.domain.problems import Problem, Where
@@ -63,7 +64,7 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
             continue
         where = Where(file, row.line, record=f"subscription {row.subscription_id}")
         action = _action(row, where, sheet, reading.problems)
-        if action is None or action is Action.KEEP:
+        if action is None or not policy(action).posts:
             continue  # KEEP: left open for dunning, nothing to post
         if row.batch:
             reading.already_committed.append((row.line, row.batch))
@@ -77,13 +78,19 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
             continue
         reading.rows[row.line] = row
         reading.item_lines.update({i.item_id: i.line for i in items})
-        target = row.target or None
-        if action is Action.REBILL:
-            target = target or row.subscription_id
-        reading.accepted.append(Accepted(
-            where, action, target if action in (Action.REBILL, Action.TRANSFER) else None,
-            extracted))
+        reading.accepted.append(Accepted(where, action, _target(action, row), extracted))
     return reading
+
+
+def _target(action: Action, row: ReviewRow) -> str | None:
+    """Whose next invoice the action charges: the row's own subscription, the one the
+    reviewer chose, or none."""
+    target = policy(action).target
+    if target is Target.SELF:
+        return row.subscription_id
+    if target is Target.OTHER:
+        return row.target or None
+    return None
 
 
 def _extracted(row: ReviewRow, items: list[ReviewItem]) -> RowFacts:

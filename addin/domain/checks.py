@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from addin.domain.actions import policy
+from addin.domain.actions import Target, policy
 from addin.domain.batch import Decision
-from addin.domain.model import Action, BatchId, ItemId, Subscription, SubscriptionId
+from addin.domain.model import BatchId, ItemId, Subscription, SubscriptionId
 from addin.domain.problems import Problem, Where
 
 
@@ -88,15 +88,17 @@ def _at(d: Decision, column: str) -> Where:
 def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
     problems: list[Problem] = []
     source = facts.subscriptions.get(d.subscription_id)
-    if d.action is Action.REBILL:
+    target = policy(d.action).target
+    if target is Target.SELF:
         if source is None:
             problems.append(Problem(_at(d, "Action"),
                                     f"subscription {d.subscription_id} is unknown in the source"))
         elif not source.is_active_on(facts.today):
             problems.append(Problem(_at(d, "Action"),
-                                    f"REBILL needs an active subscription: {d.subscription_id} "
-                                    f"is {_state(source)}; choose TRANSFER or WRITE_OFF"))
-    elif d.action is Action.TRANSFER:
+                                    f"{d.action.value} needs an active subscription: "
+                                    f"{d.subscription_id} is {_state(source)}; choose "
+                                    f"TRANSFER or WRITE_OFF"))
+    elif target is Target.OTHER:
         problems.extend(_target_problems(d, facts))
     for item in d.items:
         batch = facts.committed.get(item.item_id)
@@ -109,10 +111,10 @@ def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
 def _target_problems(d: Decision, facts: CommitFacts) -> list[Problem]:
     where = _at(d, "Target subscription")
     if not d.target:
-        return [Problem(where, "TRANSFER needs a target subscription")]
+        return [Problem(where, f"{d.action.value} needs a target subscription")]
     if d.target == d.subscription_id:
-        return [Problem(where, "TRANSFER needs another subscription than the source; "
-                               "use REBILL to bill the same one")]
+        return [Problem(where, f"{d.action.value} needs another subscription than the source; "
+                               f"use REBILL to bill the same one")]
     target = facts.subscriptions.get(d.target)
     if target is None:
         return [Problem(where, f"target {d.target} is not a known subscription")]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from addin.domain.model import Action
+
 LANGUAGES = ("en", "fr", "de")
 AMOUNT = "0.00"
 DATE = "DD.MM.YYYY"
@@ -240,7 +242,7 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
 # The rows the accountant fills in; the others are the extraction's record.
 CONTROL_INPUTS = ("source", "threshold", "as_of", "config", "language", "out_dir")
 
-ACTIONS = ("REBILL", "TRANSFER", "WRITE_OFF", "KEEP")
+ACTIONS = tuple(action.value for action in Action)  # the Action dropdown
 ACCEPT_VALUES = {"en": ("Yes", "No"), "fr": ("Oui", "Non"), "de": ("Ja", "Nein")}
 YES_WORDS = frozenset({"yes", "y", "oui", "o", "ja", "j", "1", "true", "x"})
 NO_WORDS = frozenset({"no", "n", "non", "nein", "0", "false"})
