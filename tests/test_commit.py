@@ -217,8 +217,8 @@ def assert_nothing_written(review: Path, before: bytes, tmp_path: Path) -> None:
     assert Register(default_register()).committed() == {}
 
 
-@pytest.mark.parametrize("where", ["addin.commit.flow.write_rebills",
-                                   "addin.commit.flow.write_batch_record",
+@pytest.mark.parametrize("where", ["addin.commit.writing.write_rebills",
+                                   "addin.commit.writing.write_batch_record",
                                    "addin.workbook.openpyxl_file.FileReview.write_stamped"])
 def test_a_failure_in_the_middle_of_a_commit_leaves_nothing(review, tmp_path, monkeypatch,
                                                             where):

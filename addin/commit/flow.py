@@ -9,10 +9,7 @@ witness; the files are written by the protocol that survives any interruption.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import socket
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,27 +17,18 @@ from pathlib import Path
 from addin.commit import facts as commit_facts
 from addin.commit.decisions import Reading, read_decisions
 from addin.commit.interrupts import interruptible
-from addin.commit.protocol import (
-    STAMPED_WORKBOOK,
-    OutputFile,
-    plan_for,
-    publish,
-    recover,
-)
+from addin.commit.protocol import publish, recover
 from addin.commit.stamps import commit_stamps
+from addin.commit.writing import BatchWriting, claimed_items, current_user
 from addin.config import Config
 from addin.domain.batch import Batch, build_batch
 from addin.domain.checks import CheckResult, CommitFacts, check_decisions
-from addin.domain.model import Rules
 from addin.domain.problems import CommitRefused, Problem, ReliquatError, StaleRows, Where
-from addin.exports.batch_record import RecordContext, write_batch_record
-from addin.exports.csv_files import write_postings, write_rebills
 from addin.locations import Location
 from addin.memory import paused_gc
 from addin.progress import Stages
 from addin.register.location import register_for
-from addin.register.schema import PENDING
-from addin.register.store import ClaimedItem, Entry, Identity, Register
+from addin.register.store import Identity, Register
 from addin.register.witness import witness_problems
 from addin.workbook.port import ReviewWorkbook
 from addin.workbook.review import Review, parse_review
@@ -121,15 +109,15 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
     if request.dry_run:
         return CommitOutcome(None, checks, (), source.shown, request.offline, stages.seconds,
                              register.shown, request.out_dir, recovered, preview=batch, vat=vat)
+    writing = BatchWriting(workbook, request.config, register, request.out_dir, source, now,
+                           request.user or current_user(), request.offline, rules)
     with stages.stage("export", "Writing the batch"), interruptible() as interrupts:
         published = publish(
-            register, _entry(batch, request, workbook, source, now),
-            _claimed(batch), _outputs(batch, workbook, request, checks, register, source, now,
-                                      rules),
-            workbook, commit_stamps(review, reading, checks, batch, at=now, user=_user(request),
-                                    files=_names(batch, workbook), offline=request.offline,
-                                    vat=vat),
-            _audit_name(batch, workbook), interrupts)
+            register, writing.entry(batch), claimed_items(batch),
+            writing.outputs(batch, checks), workbook,
+            commit_stamps(review, reading, checks, batch, at=now, user=writing.user,
+                          files=writing.names(batch), offline=request.offline, vat=vat),
+            writing.audit_name(batch), interrupts)
     return CommitOutcome(batch, checks, published.files, source.shown, request.offline,
                          stages.seconds, register.shown, request.out_dir, recovered,
                          published.note, tuple(interrupts.held), vat=vat)
@@ -198,74 +186,6 @@ def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRe
                 f"already committed in batch {', '.join(batches)}")])
         raise CommitRefused([Problem(Where(file),
             "nothing to commit: no row has Accept = Yes (or use --accept-proposals)")])
-
-
-def _names(batch: Batch, workbook: ReviewWorkbook) -> list[str]:
-    return [f"postings_{batch.batch_id}.csv", f"rebill_{batch.batch_id}.csv",
-            f"batch_{batch.batch_id}.json", _audit_name(batch, workbook)]
-
-
-def _audit_name(batch: Batch, workbook: ReviewWorkbook) -> str:
-    return f"batch_{batch.batch_id}{workbook.suffix}"
-
-
-def _outputs(batch: Batch, workbook: ReviewWorkbook, request: CommitRequest,
-             checks: CheckResult, register: Register, source: Location, now: dt.datetime,
-             rules: Rules) -> list[OutputFile]:
-    postings, rebill, record, audit = _names(batch, workbook)
-    delimiter = request.config.delimiter
-    outputs = [
-        OutputFile(postings, lambda path, _: write_postings(path, batch.postings, delimiter)),
-        OutputFile(rebill, lambda path, _: write_rebills(path, batch.rebills, delimiter)),
-    ]
-    if workbook.stamped_path(batch.batch_id) is not None:
-        outputs.append(OutputFile(audit, lambda path, written: _copy(written[STAMPED_WORKBOOK],
-                                                                     path)))
-
-    def write_record(path: Path, written: Mapping[str, Path]) -> None:
-        identity = register.identity()  # there by now: the first commit created it
-        context = RecordContext(source=source.shown, workbook=workbook.name,
-                                user=_user(request), at=now, offline=request.offline,
-                                register_id=identity.register_id if identity else "",
-                                register=register.shown, rules=rules)
-        files = {name: written[name] for name in (postings, rebill, audit) if name in written}
-        write_batch_record(path, batch, files=files, context=context, stale=checks.stale,
-                           config=request.config)
-
-    outputs.append(OutputFile(record, write_record))
-    return outputs
-
-
-def _copy(source: Path, target: Path) -> None:
-    import shutil
-
-    shutil.copyfile(source, target)
-
-
-def _entry(batch: Batch, request: CommitRequest, workbook: ReviewWorkbook, source: Location,
-           now: dt.datetime) -> Entry:
-    assert request.out_dir is not None
-    late = [] if workbook.stamped_path(batch.batch_id) else [_audit_name(batch, workbook)]
-    return Entry(batch_id=batch.batch_id, state=PENDING, started_at=now.isoformat(),
-                 committed_by=_user(request), host=socket.gethostname(),
-                 workbook=workbook.name, source=source.shown, offline=request.offline,
-                 items=len(batch.item_ids), out_dir=str(request.out_dir.resolve()),
-                 plan=plan_for(request.out_dir.resolve(), workbook, batch.batch_id, late))
-
-
-def _claimed(batch: Batch) -> list[ClaimedItem]:
-    return [ClaimedItem(item.item_id, d.subscription_id, d.customer_id, d.currency,
-                        f"{item.amount:.2f}", d.action.value, d.target)
-            for d in batch.decisions for item in d.items]
-
-
-def _user(request: CommitRequest) -> str:
-    if request.user:
-        return request.user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 __all__ = ["CommitOutcome", "CommitRequest", "commit", "matching_register"]

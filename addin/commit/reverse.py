@@ -9,7 +9,6 @@ billing system is the way.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import socket
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from addin.commit.interrupts import interruptible
 from addin.commit.protocol import OutputFile, plan_for, publish, recover
+from addin.commit.writing import current_user
 from addin.config import Config
 from addin.domain.batch import Batch, reversal
 from addin.domain.problems import CommitRefused, Problem, Where
@@ -114,8 +114,8 @@ def _outputs(batch: Batch, original: Entry, request: ReverseRequest, register: R
     delimiter = request.config.delimiter
     names = [f"postings_{batch.batch_id}.csv", f"rebill_{batch.batch_id}.csv"]
     identity = register.identity()
-    context = RecordContext(source=original.source, workbook="", user=_user(request), at=now,
-                            offline=False,
+    context = RecordContext(source=original.source, workbook="",
+                            user=request.user or current_user(), at=now, offline=False,
                             register_id=identity.register_id if identity else "",
                             register=register.shown, reverses=original.batch_id,
                             reason=request.reason)
@@ -134,18 +134,10 @@ def _outputs(batch: Batch, original: Entry, request: ReverseRequest, register: R
 def _entry(batch: Batch, original: Entry, request: ReverseRequest, out_dir: Path,
            now: dt.datetime) -> Entry:
     return Entry(batch_id=batch.batch_id, state=PENDING, started_at=now.isoformat(),
-                 committed_by=_user(request), host=socket.gethostname(), workbook="",
+                 committed_by=request.user or current_user(), host=socket.gethostname(),
+                 workbook="",
                  source=original.source, offline=False, items=0, out_dir=str(out_dir),
                  plan=plan_for(out_dir, None, batch.batch_id, []),
                  note=f"reverses {original.batch_id}" + (f": {request.reason}"
                                                          if request.reason else ""),
                  posting_date=batch.posting_date.isoformat(), reverses=original.batch_id)
-
-
-def _user(request: ReverseRequest) -> str:
-    if request.user:
-        return request.user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

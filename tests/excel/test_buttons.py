@@ -136,7 +136,7 @@ def test_a_commit_that_cannot_write_its_files_changes_nothing(book, tmp_path, mo
     def fail(path, *args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("addin.commit.flow.write_rebills", fail)
+    monkeypatch.setattr("addin.commit.writing.write_rebills", fail)
     buttons.commit(book)
     message = book.app.alerts[-1][1]
     assert message.startswith("Commit refused. Nothing was changed.")
