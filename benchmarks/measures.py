@@ -58,7 +58,7 @@ def _figures(stages: MeasuredStages, wall: float, **extra: object) -> dict:
 
 def prepare_source(kind: str, size: int, work: Path) -> Path:
     """Generate (once) the ledger of a case: SQLite, its CSV export, or a dirty ledger."""
-    from addin.demo_data import generate_ledger, write_csv_folder
+    from addin.demo.ledger import generate_ledger, write_csv_folder
 
     work.mkdir(parents=True, exist_ok=True)
     if kind == "dirty":

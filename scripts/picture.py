@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from addin import api  # noqa: E402
 from addin.config import Config  # noqa: E402
-from addin.demo_data import generate_ledger  # noqa: E402
+from addin.demo.ledger import generate_ledger  # noqa: E402
 from addin.locations import Location  # noqa: E402
 
 OUT = ROOT / "docs" / "review-workbook.png"

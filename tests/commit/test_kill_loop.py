@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from addin import api
-from addin.demo_data import generate_ledger
+from addin.demo.ledger import generate_ledger
 from addin.domain.model import Action
 from tests.builders import with_register
 from tests.support.exports import exported_items, leftovers

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from addin.demo_data import generate_ledger
+from addin.demo.ledger import generate_ledger
 from addin.locations import redact, with_password
 
 SECRET = "S3cret-Passw0rd"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from addin import api
-from addin.demo_data import generate_ledger, write_csv_folder
+from addin.demo.ledger import generate_ledger, write_csv_folder
 from tests.builders import with_register
 
 pytestmark = pytest.mark.database

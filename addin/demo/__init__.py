@@ -10,7 +10,7 @@ from pathlib import Path
 
 from addin.commit import CommitOutcome, CommitRequest, commit
 from addin.config import Config
-from addin.demo_data import generate_ledger
+from addin.demo.ledger import generate_ledger
 from addin.extract import ExtractOutcome, ExtractRequest, extract
 from addin.locations import Location
 from addin.progress import Stages

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from addin import demo_data
 from addin.config import (
     OPEN_ITEM_COLUMNS,
     OPEN_ITEM_OPTIONAL,
@@ -22,7 +21,8 @@ from addin.config import (
     SUBSCRIPTION_OPTIONAL,
     Config,
 )
-from addin.demo_data import DEMO_AS_OF, LedgerStats, generate_ledger, write_csv_folder
+from addin.demo import ledger as demo_data
+from addin.demo.ledger import DEMO_AS_OF, LedgerStats, generate_ledger, write_csv_folder
 from addin.domain.model import Ledger, OpenItem, Rules, Status, Subscription
 from addin.domain.rules import select
 from addin.sources import read_ledger

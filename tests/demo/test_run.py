@@ -1,7 +1,7 @@
 import sqlite3
 
 from addin.demo import run_demo
-from addin.demo_data import generate_ledger
+from addin.demo.ledger import generate_ledger
 
 
 def test_the_demo_ledger_is_deterministic_and_has_every_case(tmp_path):
