@@ -26,6 +26,12 @@ from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
 from addin.locations import Location
 from addin.progress import Stages
+from addin.register.history import (
+    cleared,
+    rebills_due,
+    record_cleared,
+    residuals_since,
+)
 from addin.register.location import register_for
 from addin.register.lock import commit_lock
 from addin.register.store import Register
@@ -113,9 +119,9 @@ def reconcile(transit: Path, *, config: Config | None = None, as_of: dt.date | N
         if register.identity() is None:
             raise ReliquatError([Problem(Where(register.shown), "register: there is none "
                                          "here, so nothing was committed to reconcile")])
-        dues = register.rebills_due()
-        found = reconcile_lines(dues, movements, register.cleared())
-        register.record_cleared(found.cleared, now or dt.datetime.now().replace(microsecond=0))
+        dues = rebills_due(register)
+        found = reconcile_lines(dues, movements, cleared(register))
+        record_cleared(register, found.cleared, now or dt.datetime.now().replace(microsecond=0))
         latest = register.entries()[-1].source if register.entries() else ""
     statuses, note = _statuses(found, source or latest, config)
     return ReconcileOutcome(found, as_of or dt.date.today(), config.rules.transit_alert_days,
@@ -153,7 +159,7 @@ def repeat_short_payers(months: int = 12, *, config: Config | None = None,
     since = _months_before(today or dt.date.today(), months)
     with _register(config) as register:
         recover(register)
-        return tuple(customer_histories(register.residuals_since(since)))
+        return tuple(customer_histories(residuals_since(register, since)))
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

@@ -23,6 +23,12 @@ from addin.domain.transit import age
 from addin.locations import Location
 from addin.memory import paused_gc
 from addin.progress import Stages
+from addin.register.history import (
+    cleared,
+    rebills_due,
+    reconciled_at,
+    residuals_since,
+)
 from addin.register.location import register_for
 from addin.register.store import Register
 from addin.sources import read_for_rules
@@ -83,7 +89,7 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         identity = register.identity()
         with stages.stage("fetch", "Reading the source"):
             committed = register.committed()
-            history = register.residuals_since(rules.as_of - YEAR)
+            history = residuals_since(register, rules.as_of - YEAR)
             transit = _transit_alert(register, rules.as_of,
                                      request.config.rules.transit_alert_days)
             ledger, balances, items_in_source = read_for_rules(request.source, request.config,
@@ -120,11 +126,11 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
 def _transit_alert(register: Register, as_of: dt.date, days: int) -> str:
     """The rebill lines the last reconciliation left open for more than ``days``: said on
     Control, so that no residual rests in transit unseen."""
-    reconciled = register.reconciled_at()
+    reconciled = reconciled_at(register)
     if not reconciled:
         return ""
-    cleared = register.cleared()
-    late = [d for d in register.rebills_due() if d.key not in cleared and age(d, as_of) > days]
+    done = cleared(register)
+    late = [d for d in rebills_due(register) if d.key not in done and age(d, as_of) > days]
     if not late:
         return f"none over {days} days (reconciled {reconciled[:10]})"
     totals = "; ".join(f"{cur} {amount:.2f}" for cur, amount in sorted(

@@ -19,11 +19,9 @@ import os
 import secrets
 import sqlite3
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -42,11 +40,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from addin.domain.actions import POLICIES
-from addin.domain.history import CommittedResidual
 from addin.domain.model import BatchId, ItemId
 from addin.domain.problems import CommitRefused, Problem, ReliquatError, Where
-from addin.domain.transit import Cleared, RebillDue
 from addin.locations import Location, with_password
 from addin.register import schema
 from addin.sources.sql_keys import key_chunks, member_of
@@ -136,7 +131,7 @@ class Register:
     def identity(self) -> Identity | None:
         """The register's identity, or None when there is no register at this location."""
         if self._identity is None and self.exists():
-            with self._errors("read"), self._connect().connect() as conn:
+            with self.reading() as conn:
                 self._identity = self._read_identity(conn)
         return self._identity
 
@@ -214,7 +209,7 @@ class Register:
         if self.identity() is None:
             return {}
         query = select(schema.items.c.item_id, schema.items.c.batch_id)
-        with self._errors("read"), self._connect().connect() as conn:
+        with self.reading() as conn:
             if item_ids is None:
                 return {row.item_id: row.batch_id for row in conn.execute(query)}
             found: dict[ItemId, BatchId] = {}
@@ -232,87 +227,13 @@ class Register:
                                                 schema.batches.c.batch_id)
         if states:
             query = query.where(schema.batches.c.state.in_(states))
-        with self._errors("read"), self._connect().connect() as conn:
+        with self.reading() as conn:
             return [_entry(row._mapping) for row in conn.execute(query)]
-
-    def residuals_since(self, day: dt.date) -> list[CommittedResidual]:
-        """The items of batches that count (committed, not reversed) since ``day``."""
-        if self.identity() is None:
-            return []
-        b, i = schema.batches, schema.items
-        query = (select(i.c.customer_id, i.c.currency, i.c.batch_id, b.c.started_at, i.c.amount)
-                 .join(b, b.c.batch_id == i.c.batch_id)
-                 .where(b.c.state.in_((schema.EXPORTED, schema.DONE)),
-                        b.c.reversed_by.is_(None), b.c.started_at >= day.isoformat()))
-        with self._errors("read"), self._connect().connect() as conn:
-            return [CommittedResidual(row[0], row[1], row[2], row[3], Decimal(row[4]))
-                    for row in conn.execute(query)]
-
-    def rebills_due(self) -> list[RebillDue]:
-        """The rebill lines of the batches that count, as their rebill files hold them: one
-        per batch, source subscription and currency, charged on the target's invoice."""
-        if self.identity() is None:
-            return []
-        b, i = schema.batches, schema.items
-        rebilling = [a.value for a, p in POLICIES.items() if p.rebills]
-        query = (select(i.c.batch_id, i.c.subscription_id, i.c.target, i.c.currency,
-                        i.c.amount, b.c.started_at)
-                 .join(b, b.c.batch_id == i.c.batch_id)
-                 .where(b.c.state.in_((schema.EXPORTED, schema.DONE)),
-                        b.c.reversed_by.is_(None), i.c.action.in_(rebilling)))
-        sums: dict[tuple[str, str, str, str, str], Decimal] = defaultdict(Decimal)
-        with self._errors("read"), self._connect().connect() as conn:
-            for batch, source, target, currency, amount, started in conn.execute(query):
-                sums[(batch, target or source, source, currency, started[:10])] += \
-                    Decimal(amount)
-        return [RebillDue(batch, target, source, currency, amount + 0,
-                          dt.date.fromisoformat(day))
-                for (batch, target, source, currency, day), amount in sorted(sums.items())
-                if amount != 0]
-
-    def cleared(self) -> dict[tuple[BatchId, str, str], Cleared]:
-        """The rebill lines earlier reconciliations saw cleared (the ``due`` is a stand-in:
-        ``reconcile`` puts the line itself back)."""
-        if self.identity() is None:
-            return {}
-        c = schema.cleared
-        with self._errors("read"), self._connect().connect() as conn:
-            rows = conn.execute(select(c)).all()
-        return {(r.batch_id, r.source_subscription_id, r.currency): Cleared(
-            RebillDue(r.batch_id, r.subscription_id, r.source_subscription_id, r.currency,
-                      Decimal(0), dt.date.min), r.document_no,
-            dt.date.fromisoformat(r.cleared_on)) for r in rows}
-
-    def record_cleared(self, found: Iterable[Cleared], at: dt.datetime) -> None:
-        """Remember the lines a reconciliation saw cleared, and when it ran."""
-        rows = [{"batch_id": c.due.batch_id, "source_subscription_id":
-                 c.due.source_subscription_id, "currency": c.due.currency,
-                 "subscription_id": c.due.subscription_id, "document_no": c.document_no,
-                 "cleared_on": c.posting_date.isoformat(), "reconciled_at": at.isoformat()}
-                for c in found]
-        known = self.cleared()
-        new = [r for r in rows
-               if (r["batch_id"], r["source_subscription_id"], r["currency"]) not in known]
-        with self._errors("write"), self._connect().begin() as conn:
-            if new:
-                conn.execute(insert(schema.cleared), new)
-            conn.execute(delete(schema.info).where(schema.info.c.key == "reconciled_at"))
-            conn.execute(insert(schema.info).values(key="reconciled_at",
-                                                    value=at.isoformat()))
-
-    def reconciled_at(self) -> str:
-        """When the transit account was last reconciled ("" for never)."""
-        if self.identity() is None:
-            return ""
-        with self._errors("read"), self._connect().connect() as conn:
-            found = conn.execute(select(schema.info.c.value)
-                                 .where(schema.info.c.key == "reconciled_at")).scalar()
-        return found or ""
 
     def items_of(self, batch_id: BatchId) -> list[ClaimedItem]:
         query = select(*(schema.items.c[f] for f in ClaimedItem._fields)).where(
             schema.items.c.batch_id == batch_id).order_by(schema.items.c.item_id)
-        with self._errors("read"), self._connect().connect() as conn:
+        with self.reading() as conn:
             return [ClaimedItem(*row) for row in conn.execute(query)]
 
     # -- changes -------------------------------------------------------------------------
@@ -321,7 +242,7 @@ class Register:
         if self.identity() is None:
             return None
         query = select(schema.batches).where(schema.batches.c.batch_id == batch_id)
-        with self._errors("read"), self._connect().connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(query).first()
         return None if row is None else _entry(row._mapping)
 
@@ -329,7 +250,7 @@ class Register:
         """Record a batch with its items, in one transaction: refused when any item is
         already claimed by another batch (or the batch it reverses is reversed already)."""
         try:
-            with self._errors("write"), self._connect().begin() as conn:
+            with self.writing() as conn:
                 conn.execute(insert(schema.batches).values(_row(entry)))
                 if claimed:
                     conn.execute(insert(schema.items),
@@ -348,7 +269,7 @@ class Register:
         if note is not None:
             values["note"] = note
         b = schema.batches
-        with self._errors("write"), self._connect().begin() as conn:
+        with self.writing() as conn:
             conn.execute(update(b).where(b.c.batch_id == batch_id).values(**values))
             reverses = conn.execute(select(b.c.reverses).where(b.c.batch_id == batch_id)
                                     ).scalar()
@@ -356,12 +277,12 @@ class Register:
                 _mark_reversed(conn, reverses, batch_id)
 
     def mark_reversed(self, original: BatchId, by: BatchId) -> None:
-        with self._errors("write"), self._connect().begin() as conn:
+        with self.writing() as conn:
             _mark_reversed(conn, original, by)
 
     def release(self, batch_id: BatchId) -> None:
         """Forget a batch that never became visible: its items are free again."""
-        with self._errors("write"), self._connect().begin() as conn:
+        with self.writing() as conn:
             conn.execute(delete(schema.items).where(schema.items.c.batch_id == batch_id))
             conn.execute(delete(schema.batches).where(schema.batches.c.batch_id == batch_id))
 
@@ -392,6 +313,18 @@ class Register:
             except (SQLAlchemyError, ValueError) as exc:
                 raise self._error(f"cannot use this database URL: {exc}") from exc
         return self._engine
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection to read, its errors a refusal naming the register."""
+        with self.reading() as conn:
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A transaction, committed when the block ends well."""
+        with self.writing() as conn:
+            yield conn
 
     def _error(self, message: str) -> RegisterError:
         return RegisterError([Problem(Where(self.shown), f"register: {message}")])
