@@ -317,13 +317,13 @@ class Register:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection to read, its errors a refusal naming the register."""
-        with self.reading() as conn:
+        with self._errors("read"), self._connect().connect() as conn:
             yield conn
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
         """A transaction, committed when the block ends well."""
-        with self.writing() as conn:
+        with self._errors("write"), self._connect().begin() as conn:
             yield conn
 
     def _error(self, message: str) -> RegisterError:
