@@ -115,3 +115,24 @@ def test_the_register_alone_lists_every_customer_seen(after_a_batch, tmp_path, c
     assert main(["repeat", "--out", str(tmp_path / "repeat.xlsx")]) == 0
     assert "C2" in capsys.readouterr().out
     assert read_sheets(tmp_path / "repeat.xlsx")["Repeat"][1][:3] == ["C2", "CHF", 1]
+
+
+def test_the_limit_counts_batches_over_several_months(tmp_path):
+    """Each month the customer leaves a small amount open again; the third time, with a
+    limit of 2, dunning is proposed instead of another rebill."""
+    subscriptions = [active("S1", "C1")]
+    items = []
+    for month, day in ((1, dt.date(2026, 9, 30)), (2, dt.date(2026, 10, 31))):
+        items.append(item(f"A{month}", "S1", "0.45", due=day - dt.timedelta(days=40)))
+        source = write_csv_ledger(tmp_path / "erp", items, subscriptions)
+        review = tmp_path / f"month-{month}.xlsx"
+        api.extract(source, review, as_of=day)
+        api.commit(review, tmp_path / "out", accept_proposals=True,
+                   now=dt.datetime.combine(day, dt.time(9)))
+    items.append(item("A3", "S1", "0.45", due=AS_OF - dt.timedelta(days=40)))
+    source = write_csv_ledger(tmp_path / "erp", items, subscriptions)
+    counted = {limit: proposals(api.extract(source, tmp_path / f"nov-{limit}.xlsx",
+                                            as_of=AS_OF, config=with_repeat_limit(limit)))
+               for limit in (2, 3)}
+    assert counted[2]["S1"] == (Action.KEEP, 2, "repeat short-payer: 2 batches in 12 months")
+    assert counted[3]["S1"] == (Action.REBILL, 2, "subscription active")
