@@ -45,7 +45,12 @@ class FileReview:
 
     def write_stamped(self, stamps: Stamps, path: Path) -> None:
         """The stamped workbook at ``path``: patched in its package when possible (seconds),
-        else loaded and saved with openpyxl (minutes)."""
+        else loaded and saved with openpyxl (minutes). A workbook saved again since it was
+        read is refused: its stamps were worked out from what was read."""
+        if self._read_as and file_signature(self.path) != self._read_as:
+            raise WorkbookError([Problem(Where(self.name), "the workbook was saved again while "
+                                                           "it was being committed; commit "
+                                                           "again")])
         try:
             try:
                 write_stamped(self.path, path, stamps)

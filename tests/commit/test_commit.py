@@ -252,3 +252,22 @@ def test_an_unreadable_source_at_commit_refuses_unless_offline(review, ledger_di
     assert outcome.offline and len(outcome.batch.decisions) == 3
     journal = read_sheets(review)["Journal"]
     assert "offline: items not checked against the source" in journal[1][9]
+
+
+def test_a_workbook_saved_again_during_the_commit_is_refused_and_nothing_written(
+        review, tmp_path, monkeypatch):
+    from addin.commit import protocol
+
+    def saved_meanwhile(name: str) -> None:
+        if name == "claimed":
+            review.write_bytes(review.read_bytes())  # Excel saves it: a new time stamp
+            import os
+
+            os.utime(review, ns=(1, 1))
+
+    monkeypatch.setattr(protocol, "checkpoint", saved_meanwhile)
+    with pytest.raises(ReliquatError, match="the workbook was saved again while it was being "
+                                            "committed"):
+        commit(review, tmp_path, accept_proposals=True)
+    assert Register(default_register()).entries() == []
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
