@@ -54,16 +54,16 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
     items_by_row: dict[tuple[str, str], list[ReviewItem]] = defaultdict(list)
     for item in review.items:
         items_by_row[(item.subscription_id, item.currency)].append(item)
-    sheet = review.titles["residuals"]
     for row in review.rows:
         if row.accept and not (is_yes(row.accept) or is_no(row.accept)):
-            reading.problems.append(Problem(Where(file, row.line, f"{sheet}!Accept"),
+            reading.problems.append(Problem(Where(file, row.line,
+                                                  review.column("residuals", "accept")),
                                             f"not Yes or No: {row.accept!r}"))
             continue
         if not is_accepted(row, accept_proposals):
             continue
         where = Where(file, row.line, record=f"subscription {row.subscription_id}")
-        action = _action(row, where, sheet, reading.problems)
+        action = _action(row, where, review.column("residuals", "action"), reading.problems)
         if action is None or not policy(action).posts:
             continue  # KEEP: left open for dunning, nothing to post
         if row.batch:
@@ -99,12 +99,13 @@ def _extracted(row: ReviewRow, items: list[ReviewItem]) -> RowFacts:
                                     i.vat_code) for i in sorted(items, key=lambda i: i.item_id)))
 
 
-def _action(row: ReviewRow, where: Where, sheet: str, problems: list[Problem]) -> Action | None:
+def _action(row: ReviewRow, where: Where, column: str, problems: list[Problem]
+            ) -> Action | None:
     text = row.action or row.proposed_action
     try:
         return Action(text)
     except ValueError:
-        problems.append(Problem(Where(where.file, where.line, f"{sheet}!Action"),
+        problems.append(Problem(Where(where.file, where.line, column),
                                 f"not an action: {text!r} (REBILL, TRANSFER, WRITE_OFF, KEEP)"))
         return None
 
@@ -149,7 +150,7 @@ class _Check:
         total = sum((i.open_amount for i in items), ZERO)
         if total != row.balance:
             self.problems.append(Problem(
-                Where(self.file, row.line, f"{self.review.titles['residuals']}!Balance"),
+                Where(self.file, row.line, self.review.column("residuals", "balance")),
                 f"balance {row.balance:.2f} is not the sum of its items {total:.2f}; "
                 f"extract again"))
             return False

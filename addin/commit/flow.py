@@ -101,7 +101,7 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
             found.currencies), found.stale)
         checks.refusals[:0] = found.refusals
         checks.refusals.extend(witness_problems(request.out_dir, register, checks.accepted))
-        _refuse_on_problems(reading, checks, request, workbook.name)
+        _refuse_on_problems(reading, checks, request, review, workbook.name)
     batch_id = f"B{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4].upper()}"
     batch = build_batch(tuple(checks.accepted), batch_id, request.posting_date or now.date(),
                         request.config.ledgering)
@@ -158,6 +158,14 @@ def matching_register(review: Review, register: Register, file: str) -> Identity
     return identity
 
 
+def _shown(problem: Problem, review: Review) -> Problem:
+    """A problem on a Residuals column, named as the reviewer sees it (fr, de)."""
+    column = problem.where.column
+    if not column or "!" in column:
+        return problem
+    return Problem(problem.where._replace(column=review.in_language(column)), problem.message)
+
+
 def _need_source(review: Review, file: str) -> None:
     if not review.text("source"):
         raise ReliquatError([Problem(Where(file, column=f"{review.titles['control']}!source"),
@@ -166,8 +174,8 @@ def _need_source(review: Review, file: str) -> None:
 
 
 def _refuse_on_problems(reading: Reading, checks: CheckResult, request: CommitRequest,
-                        file: str) -> None:
-    problems = reading.problems + checks.refusals
+                        review: Review, file: str) -> None:
+    problems = [_shown(p, review) for p in reading.problems + checks.refusals]
     if problems:
         raise CommitRefused(problems)
     if checks.stale and not checks.accepted:

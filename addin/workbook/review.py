@@ -72,6 +72,21 @@ class Review:
     def text(self, key: str) -> str:
         return parse_text(self.control.get(key))
 
+    def column(self, sheet: str, key: str) -> str:
+        """``Sheet!Header`` as the reviewer sees them, in the workbook's language."""
+        definition = layout.SHEETS_BY_KEY[sheet]
+        title = self.titles[sheet]
+        header = definition.columns[definition.index(key)].header(
+            language_of(definition, title))
+        return f"{title}!{header}"
+
+    def in_language(self, english: str) -> str:
+        """A Residuals header named in English (as the domain's checks do), as shown."""
+        for column in layout.RESIDUALS.columns:
+            if column.en == english:
+                return column.header(language_of(layout.RESIDUALS, self.titles["residuals"]))
+        return english
+
 
 def find_titles(sheet_names: Sequence[str]) -> dict[str, str]:
     """Map each layout sheet key to the title present in the workbook, in any language."""
@@ -131,6 +146,11 @@ def _control(rows: Rows, title: str, file: str) -> dict[str, object]:
     return control
 
 
+def language_of(sheet: layout.Sheet, title: str) -> str:
+    """The language a sheet's title is in: its messages name its headers in it."""
+    return next((lang for lang in layout.LANGUAGES if sheet.title(lang) == title), "en")
+
+
 def header_positions(header: Sequence[object], sheet: layout.Sheet, title: str, file: str
                      ) -> dict[str, int]:
     texts = [parse_text(h) for h in header]
@@ -161,6 +181,7 @@ class _Columns:
             raise WorkbookError([Problem(Where(file), f"sheet {title!r} is empty")])
         self.positions = header_positions(rows[0], sheet, title, file)
         self.sheet, self.title, self.file, self.problems = sheet, title, file, problems
+        self.language = language_of(sheet, title)
         width = max(self.positions.values()) + 1
         kept = [(line, row) for line, row in enumerate(rows[1:], start=2) if not _blank(row)]
         self.lines = [line for line, _ in kept]
@@ -209,7 +230,7 @@ class _Columns:
         return out
 
     def _report(self, line: int, key: str, message: str) -> None:
-        header = self.sheet.columns[self.sheet.index(key)].en
+        header = self.sheet.columns[self.sheet.index(key)].header(self.language)
         self.problems.append(Problem(Where(self.file, line, f"{self.title}!{header}"),
                                      message))
 

@@ -271,3 +271,20 @@ def test_a_workbook_saved_again_during_the_commit_is_refused_and_nothing_written
         commit(review, tmp_path, accept_proposals=True)
     assert Register(default_register()).entries() == []
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_french_review_is_answered_with_its_own_headers(ledger_dir, tmp_path):
+    from dataclasses import replace
+
+    from addin.config import Config
+
+    review = tmp_path / "revue.xlsx"
+    api.extract(ledger_dir, review, as_of=AS_OF, now=NOW, config=replace(Config(),
+                                                                         language="fr"))
+    set_cells(review, "Reliquats", {"P2": "peut-être", "N4": "TRANSFER", "P4": "Oui"})
+    with pytest.raises(CommitRefused) as refused:
+        commit(review, tmp_path)
+    message = str(refused.value)
+    assert "line 2, column 'Reliquats!Accepter': not Yes or No: 'peut-être'" in message
+    assert "line 4, column 'Abonnement cible', subscription S4: TRANSFER needs a target" \
+        in message
