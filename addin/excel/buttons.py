@@ -9,7 +9,6 @@ reports any problem in a message box. On failure the workbook stays as it was.
 
 from __future__ import annotations
 
-import datetime as dt
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,8 +17,9 @@ from typing import Any
 
 from addin import api
 from addin.commit.protocol import CommitIncomplete
-from addin.config import Config, load_config, parse_day, parse_threshold
+from addin.config import Config, load_config
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
+from addin.excel.edge import excel_amount, excel_day
 from addin.excel.live import LiveWorkbook, quiet
 from addin.extract import ExtractRequest, refuse_overwriting_review
 from addin.locations import Location
@@ -118,8 +118,8 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     _confirm_overwrite(live)
     outcome = api.prepare_extract(ExtractRequest(
         source=Location.of(source, base=_folder(live)), out=Path(live.name), config=config,
-        threshold=parse_threshold(parse_text(threshold)) if threshold not in (None, "") else None,
-        as_of=_day(as_of)), stages)
+        threshold=excel_amount(threshold) if threshold not in (None, "") else None,
+        as_of=excel_day(as_of)), stages)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
@@ -183,13 +183,3 @@ def _commit(live: LiveWorkbook, stages: Stages) -> str:
         f"{len(outcome.batch.item_ids)} item(s).\nFiles in {outcome.out_dir}.{note}")
 
 
-
-def _day(value: object) -> dt.date | None:
-    """Excel hands a date cell over as a datetime; a typed text is parsed like the CLI's."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return parse_day(parse_text(value))
