@@ -20,7 +20,7 @@ from addin.commit.protocol import CommitIncomplete
 from addin.config import Config, load_config
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
 from addin.excel.edge import excel_amount, excel_day
-from addin.excel.live import LiveWorkbook, quiet
+from addin.excel.live import LiveWorkbook
 from addin.extract import ExtractRequest, refuse_overwriting_review
 from addin.locations import Location
 from addin.progress import Stages
@@ -69,7 +69,7 @@ def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -
     first = ""
     try:
         first = _recovered(tuple(api.recover_register(_settings(live)[0])))
-        with quiet(app):
+        with live.quiet():
             message = first + action(live, Stages(report))
     except CommitIncomplete as exc:
         app.status_bar = False

@@ -79,6 +79,26 @@ def test_commit_writes_the_files_stamps_and_saves_the_workbook(book, tmp_path):
     assert [r[3] for r in journal[1:]] == ["batch", "action", "action", "action"]
 
 
+def test_commit_saves_the_workbook_in_automatic_calculation_with_the_screen_on(book):
+    """Excel stores the calculation mode in the file: saved in manual, the review and its
+    audit copy would reopen in manual and switch the whole Excel session to manual."""
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    assert book.app.alerts[-1][1].startswith("Batch B")
+    assert book.saved_with[-1] == (True, "automatic")
+    assert (book.app.screen_updating, book.app.calculation) == (True, "automatic")
+
+
+def test_commit_saves_a_workbook_in_the_calculation_mode_its_user_had(book):
+    book.app.calculation = "semiautomatic"
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    assert book.saved_with[-1] == (True, "semiautomatic")
+    assert (book.app.screen_updating, book.app.calculation) == (True, "semiautomatic")
+
+
 def test_validate_writes_each_rows_check_and_commits_nothing(book, tmp_path):
     buttons.extract(book)
     book.sheets["Residuals"].range((3, 14)).value = "REBILL"
