@@ -21,6 +21,7 @@ from addin.config import Config, load_config
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
 from addin.excel.edge import excel_amount, excel_day
 from addin.excel.live import LiveWorkbook
+from addin.excel.run_guard import AlreadyRunning, one_run
 from addin.extract import ExtractRequest, refuse_overwriting_review
 from addin.locations import Location
 from addin.progress import Stages
@@ -60,8 +61,20 @@ def help(book: Any = None) -> None:
 
 
 def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -> None:
-    app = book.app
     live = LiveWorkbook(book)
+    try:
+        with one_run(live.name, title):
+            _run_alone(live, title, action)
+    except AlreadyRunning as exc:  # the other run owns the status bar and the settings
+        book.app.alert(exc.describe(), title=f"Reliquat – {title}")
+    except ReliquatError as exc:  # the guard's file cannot be made in the temp folder
+        book.app.alert(f"{title} refused. Nothing was changed.\n\n{exc.describe()}",
+                       title=f"Reliquat – {title}")
+
+
+def _run_alone(live: LiveWorkbook, title: str,
+               action: Callable[[LiveWorkbook, Stages], str]) -> None:
+    app = live.book.app
 
     def report(label: str) -> None:
         app.status_bar = f"Reliquat: {label}…"
