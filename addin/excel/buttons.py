@@ -132,7 +132,7 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     outcome = api.prepare_extract(ExtractRequest(
         source=Location.of(source, base=_folder(live)), out=Path(live.name), config=config,
         threshold=excel_amount(threshold) if threshold not in (None, "") else None,
-        as_of=excel_day(as_of)), stages)
+        as_of=excel_day(as_of), out_dir=parse_text(inputs.get("out_dir"))), stages)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)

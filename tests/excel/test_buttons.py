@@ -234,3 +234,69 @@ def test_a_hidden_alternatives_index_that_is_no_number_is_ignored(book):
     _cell("Residuals", "alt_start", 2, float("inf"))(book)
     buttons.validate(book)
     assert book.app.alerts[-1][1] == "1 row(s) ready to commit."
+
+
+def _control(book, key: str, value: object) -> None:
+    """Type a value into the Control sheet's input ``key``."""
+    sheet = book.sheets["Control"]
+    rows = sheet.used_range.options(ndim=2).value
+    line = next(i for i, r in enumerate(rows, start=1) if r[2] == key)
+    sheet.range((line, 2)).value = value
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch):
+    """Python runs in the interpreter's folder under RunPython, not in the workbook's."""
+    folder = tmp_path / "python"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def _commit_first_row(book) -> str:
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    message = book.app.alerts[-1][1]
+    assert message.startswith("Batch B"), message
+    return residual_rows(book)[0][17]
+
+
+def test_a_relative_source_on_control_is_read_from_the_workbooks_folder(book, elsewhere):
+    _control(book, "source", "erp")
+    buttons.extract(book)
+    assert book.app.alerts[-1][1].startswith("4 subscription(s) flagged")
+    assert _commit_first_row(book).startswith("B")
+
+
+def test_a_relative_config_on_control_is_read_from_the_workbooks_folder(book, tmp_path,
+                                                                      elsewhere):
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    (settings / "team.toml").write_text('[accounts]\ntransit = "1090"\n\n'
+                                        '[register]\npath = "register.sqlite"\n',
+                                        encoding="utf-8")
+    _control(book, "config", "settings/team.toml")
+    buttons.extract(book)
+    batch = _commit_first_row(book)
+    assert (settings / "register.sqlite").is_file()  # relative to the config file
+    postings = (tmp_path / "exports" / f"postings_{batch}.csv").read_text(encoding="utf-8")
+    assert ";1090;1100;" in postings
+
+
+def test_a_relative_export_folder_on_control_is_taken_from_the_workbooks_folder(book,
+                                                                              tmp_path,
+                                                                              elsewhere):
+    _control(book, "out_dir", "batches/2026")
+    buttons.extract(book)
+    batch = _commit_first_row(book)
+    assert (tmp_path / "batches" / "2026" / f"postings_{batch}.csv").is_file()
+    assert not (tmp_path / "exports").exists() and list(elsewhere.iterdir()) == []
+
+
+def test_without_an_export_folder_the_files_go_to_exports_beside_the_workbook(book, tmp_path,
+                                                                             elsewhere):
+    _control(book, "out_dir", None)
+    buttons.extract(book)
+    batch = _commit_first_row(book)
+    assert (tmp_path / "exports" / f"batch_{batch}.json").is_file()
+    assert list(elsewhere.iterdir()) == []
