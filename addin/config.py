@@ -34,6 +34,7 @@ SUBSCRIPTION_COLUMNS = ("subscription_id", "customer_id", "status", "end_date", 
 SUBSCRIPTION_OPTIONAL = ("label",)
 ENTITIES = ("open_items", "subscriptions")
 LANGUAGES = ("en", "fr", "de")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")  # of the posting and rebill files
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Config:
     tables: dict[str, str] = field(default_factory=dict)
     sql: dict[str, str] = field(default_factory=dict)
     delimiter: str = ";"
+    encoding: str = "utf-8"
     register: Location | None = None  # None: the user's default register
     language: str = "en"
     path: Path | None = None
@@ -155,6 +157,11 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     if delimiter not in (";", ",", "\t", "|"):
         problems.append(Problem(Where(file, record="[export] delimiter"), "must be ; , | or a tab"))
         delimiter = ";"
+    encoding = export.get("encoding", "utf-8")
+    if encoding not in ENCODINGS:
+        problems.append(Problem(Where(file, record="[export] encoding"),
+                                f"must be {', '.join(ENCODINGS[:-1])} or {ENCODINGS[-1]}"))
+        encoding = "utf-8"
 
     register = _register(section("register"), path, problems)
 
@@ -176,6 +183,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         tables=tables,
         sql=sql,
         delimiter=delimiter,
+        encoding=encoding,
         register=register,
         language=language,
         path=path,

@@ -201,10 +201,12 @@ def _outputs(batch: Batch, workbook: ReviewWorkbook, request: CommitRequest,
              checks: CheckResult, register: Register, source: Location, now: dt.datetime
              ) -> list[OutputFile]:
     postings, rebill, record, audit = _names(batch, workbook)
-    delimiter = request.config.delimiter
+    delimiter, encoding = request.config.delimiter, request.config.encoding
     outputs = [
-        OutputFile(postings, lambda path, _: write_postings(path, batch.postings, delimiter)),
-        OutputFile(rebill, lambda path, _: write_rebills(path, batch.rebills, delimiter)),
+        OutputFile(postings, lambda path, _: write_postings(path, batch.postings, delimiter,
+                                                            encoding, postings)),
+        OutputFile(rebill, lambda path, _: write_rebills(path, batch.rebills, delimiter,
+                                                         encoding, rebill)),
     ]
     if workbook.stamped_path(batch.batch_id) is not None:
         outputs.append(OutputFile(audit, lambda path, written: _copy(written[STAMPED_WORKBOOK],
