@@ -1,5 +1,6 @@
 """A second click while a button runs: on macOS RunPython returns at once, so the second
-click is a second Python process beside the first. Here the first run is another process."""
+click is a second Python process beside the first. Here the first run is another process
+(it finds the same temp folder through TMPDIR, see conftest)."""
 
 from __future__ import annotations
 
@@ -30,17 +31,7 @@ with one_run(sys.argv[1], sys.argv[2]):
 
 
 @pytest.fixture
-def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user's temp folder, for this process and the ones it starts."""
-    folder = tmp_path / "temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.setenv("TMPDIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def book(tmp_path: Path, temp_folder: Path) -> Book:
+def book(tmp_path: Path) -> Book:
     source = write_csv_ledger(tmp_path / "erp", *small_utility())
     inputs = {"source": str(source), "threshold": 5.0, "as_of": dt.datetime(2026, 11, 30),
               "out_dir": str(tmp_path / "exports")}
@@ -97,7 +88,7 @@ def test_a_run_killed_midway_does_not_block_the_workbook(book, first_run):
     assert book.app.alerts[-1][1].startswith("4 subscription(s) flagged")
 
 
-def test_a_run_on_another_workbook_does_not_block_this_one(book, tmp_path, temp_folder):
+def test_a_run_on_another_workbook_does_not_block_this_one(book, tmp_path):
     for _ in running(str(tmp_path / "Other.xlsm"), "Commit"):
         buttons.extract(book)
     assert book.app.alerts[-1][1].startswith("4 subscription(s) flagged")
