@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+from addin import insights
 from addin.commit import CommitOutcome, CommitRequest
 from addin.commit import commit as _commit
 from addin.commit.protocol import recover
@@ -17,7 +18,7 @@ from addin.commit.reverse import reverse as _reverse
 from addin.config import Config
 from addin.domain.actions import ActionTotal
 from addin.domain.history import customer_histories
-from addin.domain.model import CustomerHistory, Selection, Subscription
+from addin.domain.model import CustomerHistory, Ledger, Selection, Subscription
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.transit import Reconciliation
 from addin.domain.transit import reconcile as reconcile_lines
@@ -76,6 +77,36 @@ def commit(workbook: Path | ReviewWorkbook, out_dir: Path | None = None, *,
         dry_run=dry_run, posting_date=posting_date)
     port = FileReview(Path(workbook)) if isinstance(workbook, str | Path) else workbook
     return _commit(port, request, stages)
+
+
+# -- what the worksheet functions ask of a ledger (read once per version of the source) --
+
+def open_balance(source: str | Path | Location, subscription_id: str,
+                 currency: str = "CHF") -> Decimal:
+    """The subscription's whole open balance in a currency: every open item, due or not."""
+    return insights.open_balance(_ledger(source), subscription_id, currency)
+
+
+def alternatives(source: str | Path | Location, customer_id: str, as_of: dt.date
+                 ) -> tuple[str, ...]:
+    """The customer's subscriptions active on ``as_of``, the one billed soonest first."""
+    return insights.alternatives(_ledger(source), customer_id, as_of)
+
+
+def threshold_catch(source: str | Path | Location, threshold: Decimal, as_of: dt.date
+                    ) -> tuple[int, Decimal]:
+    """How many subscriptions, and how much money, a threshold would flag."""
+    return insights.threshold_catch(_ledger(source), threshold, as_of)
+
+
+def catch_table(source: str | Path | Location, thresholds: Sequence[Decimal], as_of: dt.date
+                ) -> list[tuple[Decimal, int, Decimal]]:
+    """``threshold_catch`` for each threshold: (threshold, subscriptions, amount)."""
+    return insights.catch_table(_ledger(source), list(thresholds), as_of)
+
+
+def _ledger(source: str | Path | Location) -> Ledger:
+    return insights.load_ledger(_location(source))
 
 
 def _location(source: str | Path | Location) -> Location:

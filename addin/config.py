@@ -26,6 +26,7 @@ SUBSCRIPTION_COLUMNS = tuple(f for f in Subscription._fields
 SUBSCRIPTION_OPTIONAL = tuple(Subscription._field_defaults)
 ENTITIES = ("open_items", "subscriptions")
 LANGUAGES = ("en", "fr", "de")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")  # of the posting and rebill files
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Config:
     tables: dict[str, str] = field(default_factory=dict)
     sql: dict[str, str] = field(default_factory=dict)
     delimiter: str = ";"
+    encoding: str = "utf-8"
     register: Location | None = None  # None: the user's default register
     language: str = "en"
     path: Path | None = None
@@ -160,6 +162,11 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     if delimiter not in (";", ",", "\t", "|"):
         problems.append(Problem(Where(file, record="[export] delimiter"), "must be ; , | or a tab"))
         delimiter = ";"
+    encoding = export.get("encoding", "utf-8")
+    if encoding not in ENCODINGS:
+        problems.append(Problem(Where(file, record="[export] encoding"),
+                                f"must be {', '.join(ENCODINGS[:-1])} or {ENCODINGS[-1]}"))
+        encoding = "utf-8"
 
     register = _register(section("register"), path, problems)
 
@@ -182,6 +189,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         tables=tables,
         sql=sql,
         delimiter=delimiter,
+        encoding=encoding,
         register=register,
         language=language,
         path=path,

@@ -50,6 +50,7 @@ class ExtractRequest:
     user: str = ""
     now: dt.datetime | None = None
     force: bool = False  # overwrite a workbook holding a reviewer's decisions
+    out_dir: str = ""  # Control's export folder as written (relative: to the workbook's)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         extracted_by=request.user or _user(),
         language=request.config.language,
         register=register.shown,
+        out_dir=request.out_dir,
         version=__version__,
         register_id=identity.register_id if identity else "",
         secret=identity.secret if identity else b"",

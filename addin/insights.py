@@ -15,9 +15,9 @@ from addin.locations import Location
 from addin.sources import read_ledger
 
 
-def load_ledger(source: str, config_path: str = "") -> Ledger:
+def load_ledger(source: str | Location, config_path: str = "") -> Ledger:
     """A ledger read once per source version: a file source is read again when it changes."""
-    location = Location.of(source)
+    location = source if isinstance(source, Location) else Location.of(source)
     return _cached(location, config_path, _version(location))
 
 

@@ -59,3 +59,14 @@ def test_a_negative_threshold_on_the_command_line_is_refused():
 def test_an_impossible_as_of_date_is_refused():
     with pytest.raises(ConfigError, match="no such date: '31.02.2026'"):
         parse_day("31.02.2026")
+
+
+def test_the_export_encoding_is_utf8_unless_the_config_names_another(tmp_path: Path):
+    assert Config().encoding == load_config(ROOT / "reliquat.example.toml").encoding == "utf-8"
+    path = tmp_path / "erp.toml"
+    path.write_text('[export]\nencoding = "cp1252"\n', encoding="utf-8")
+    assert load_config(path).encoding == "cp1252"
+    path.write_text('[export]\nencoding = "latin-1"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == f"{path}, [export] encoding: must be utf-8, utf-8-sig or cp1252"

@@ -106,12 +106,13 @@ def _original_lines(entry: Entry) -> tuple[tuple, tuple]:  # type: ignore[type-a
         if expected and sha256_of(path) != expected:
             raise CommitRefused([Problem(Where(str(path)), "changed since it was exported (its "
                                                            "sha256 differs from the record)")])
-    return tuple(read_postings(files["postings"])), tuple(read_rebills(files["rebill"]))
+    return (tuple(read_postings(files["postings"], record.encoding)),
+            tuple(read_rebills(files["rebill"], record.encoding)))
 
 
 def _outputs(batch: Batch, original: Entry, request: ReverseRequest, register: Register,
              now: dt.datetime) -> list[OutputFile]:
-    delimiter = request.config.delimiter
+    delimiter, encoding = request.config.delimiter, request.config.encoding
     names = [f"postings_{batch.batch_id}.csv", f"rebill_{batch.batch_id}.csv"]
     identity = register.identity()
     context = RecordContext(source=original.source, workbook="",
@@ -125,8 +126,10 @@ def _outputs(batch: Batch, original: Entry, request: ReverseRequest, register: R
                            stale=[], config=request.config)
 
     return [
-        OutputFile(names[0], lambda path, _: write_postings(path, batch.postings, delimiter)),
-        OutputFile(names[1], lambda path, _: write_rebills(path, batch.rebills, delimiter)),
+        OutputFile(names[0], lambda path, _: write_postings(path, batch.postings, delimiter,
+                                                            encoding, names[0])),
+        OutputFile(names[1], lambda path, _: write_rebills(path, batch.rebills, delimiter,
+                                                           encoding, names[1])),
         OutputFile(f"batch_{batch.batch_id}.json", record),  # type: ignore[arg-type]
     ]
 

@@ -46,11 +46,12 @@ class BatchWriting:
 
     def outputs(self, batch: Batch, checks: CheckResult) -> list[OutputFile]:
         postings, rebill, record, audit = self.names(batch)
-        delimiter = self.config.delimiter
+        delimiter, encoding = self.config.delimiter, self.config.encoding
         outputs = [
-            OutputFile(postings, lambda path, _: write_postings(path, batch.postings,
-                                                                delimiter)),
-            OutputFile(rebill, lambda path, _: write_rebills(path, batch.rebills, delimiter)),
+            OutputFile(postings, lambda path, _: write_postings(
+                path, batch.postings, delimiter, encoding, postings)),
+            OutputFile(rebill, lambda path, _: write_rebills(
+                path, batch.rebills, delimiter, encoding, rebill)),
         ]
         if self.workbook.stamped_path(batch.batch_id) is not None:
             outputs.append(OutputFile(audit, _copy_stamped))

@@ -9,7 +9,6 @@ reports any problem in a message box. On failure the workbook stays as it was.
 
 from __future__ import annotations
 
-import datetime as dt
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,9 +17,11 @@ from typing import Any
 
 from addin import api
 from addin.commit.protocol import CommitIncomplete
-from addin.config import Config, load_config, parse_day, parse_threshold
+from addin.config import Config, load_config
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
-from addin.excel.live import LiveWorkbook, quiet
+from addin.excel.edge import excel_amount, excel_day
+from addin.excel.live import LiveWorkbook
+from addin.excel.run_guard import AlreadyRunning, one_run
 from addin.extract import ExtractRequest, refuse_overwriting_review
 from addin.locations import Location
 from addin.progress import Stages
@@ -60,8 +61,20 @@ def help(book: Any = None) -> None:
 
 
 def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -> None:
-    app = book.app
     live = LiveWorkbook(book)
+    try:
+        with one_run(live.name, title):
+            _run_alone(live, title, action)
+    except AlreadyRunning as exc:  # the other run owns the status bar and the settings
+        book.app.alert(exc.describe(), title=f"Reliquat – {title}")
+    except ReliquatError as exc:  # the guard's file cannot be made in the temp folder
+        book.app.alert(f"{title} refused. Nothing was changed.\n\n{exc.describe()}",
+                       title=f"Reliquat – {title}")
+
+
+def _run_alone(live: LiveWorkbook, title: str,
+               action: Callable[[LiveWorkbook, Stages], str]) -> None:
+    app = live.book.app
 
     def report(label: str) -> None:
         app.status_bar = f"Reliquat: {label}…"
@@ -69,7 +82,7 @@ def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -
     first = ""
     try:
         first = _recovered(tuple(api.recover_register(_settings(live)[0])))
-        with quiet(app):
+        with live.quiet():
             message = first + action(live, Stages(report))
     except CommitIncomplete as exc:
         app.status_bar = False
@@ -118,8 +131,8 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     _confirm_overwrite(live)
     outcome = api.prepare_extract(ExtractRequest(
         source=Location.of(source, base=_folder(live)), out=Path(live.name), config=config,
-        threshold=parse_threshold(parse_text(threshold)) if threshold not in (None, "") else None,
-        as_of=_day(as_of)), stages)
+        threshold=excel_amount(threshold) if threshold not in (None, "") else None,
+        as_of=excel_day(as_of), out_dir=parse_text(inputs.get("out_dir"))), stages)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
@@ -184,13 +197,3 @@ def _commit(live: LiveWorkbook, stages: Stages) -> str:
         f"{len(outcome.batch.item_ids)} item(s).\nFiles in {outcome.out_dir}.{note}")
 
 
-
-def _day(value: object) -> dt.date | None:
-    """Excel hands a date cell over as a datetime; a typed text is parsed like the CLI's."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return parse_day(parse_text(value))

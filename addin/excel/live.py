@@ -24,7 +24,7 @@ XLWINGS_API = {
     "Book": ("sheets", "names", "save", "fullname", "app", "caller"),
     "Sheet": ("name", "range", "used_range", "clear_contents"),
     "Range": ("value", "options", "number_format", "clear_contents"),
-    "App": ("properties", "status_bar", "alert"),
+    "App": ("properties", "status_bar", "alert", "screen_updating", "calculation"),
     "Name": ("refers_to",),
 }
 
@@ -36,11 +36,9 @@ _FORMATS = {layout.Kind.AMOUNT: layout.AMOUNT, layout.Kind.DATE: "dd.mm.yyyy",
             layout.Kind.TEXT: "@"}
 
 
-@contextmanager
-def quiet(app: Any) -> Iterator[None]:
-    """Screen updating and automatic calculation off while writing; restored even on error."""
-    with app.properties(screen_updating=False, calculation="manual"):
-        yield
+# What a button changes while it writes; the user's own settings come back at the end and
+# for every save (Excel stores the calculation mode in the file).
+QUIET = {"screen_updating": False, "calculation": "manual"}
 
 
 def read_block(sheet: Any) -> list[list[object]]:
@@ -70,6 +68,25 @@ class LiveWorkbook:
         self.book = book
         self.name = str(book.fullname)
         self.suffix = Path(self.name).suffix.lower() or ".xlsm"
+        self._user_settings: dict[str, object] = {}
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Screen updating and automatic calculation off while writing; the user's settings
+        are put back at the end, even on error, and for every save meanwhile."""
+        app = self.book.app
+        self._user_settings = {name: getattr(app, name) for name in QUIET}
+        try:
+            with app.properties(**QUIET):
+                yield
+        finally:
+            self._user_settings = {}
+
+    def _save(self) -> None:
+        """Saved as the user had Excel set: a review saved in manual calculation would
+        reopen in manual and switch the whole Excel session to manual."""
+        with self.book.app.properties(**self._user_settings):
+            self.book.save()
 
     def read_sheets(self) -> dict[str, list[list[object]]]:
         return {sheet.name: read_block(sheet) for sheet in self.book.sheets}
@@ -147,7 +164,7 @@ class LiveWorkbook:
             saved.apply("residuals", layout.RESIDUALS, stamps.residuals)
             saved.apply("items", layout.ITEMS, stamps.items)
             saved.append_journal(stamps.journal_rows)
-            self.book.save()
+            self._save()
         except Exception as exc:  # any COM or AppleScript error: the batch stays committed
             with suppress(Exception):
                 saved.undo()

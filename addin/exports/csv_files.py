@@ -1,9 +1,10 @@
 """The two import files: postings for the ERP, charges for the billing system.
 
 Amounts: two decimals, ``.`` as decimal mark, no thousands separator; dates dd.mm.yyyy;
-UTF-8. Identifiers (ids, accounts, codes) are written as they are, for the ERP and the
-billing system to match (a source with one that would run as a formula is refused when read);
-a free text that a spreadsheet would run as a formula is neutralised.
+UTF-8, UTF-8 with a BOM or Windows-1252 (``[export] encoding``). Identifiers (ids, accounts,
+codes) are written as they are, for the ERP and the billing system to match (a source with one
+that would run as a formula is refused when read); a free text that a spreadsheet would run as
+a formula is neutralised.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from addin.domain.batch import PostingLine, RebillLine
 from addin.domain.formulas import CSV_FORMULA_STARTS
 from addin.domain.money import format_money
+from addin.domain.problems import Problem, ReliquatError, Where
 
 POSTING_COLUMNS = PostingLine._fields  # the file's columns are the line's fields
 REBILL_COLUMNS = RebillLine._fields
@@ -46,24 +48,56 @@ def rebill_row(line: RebillLine) -> list[str]:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[list[str]],
-              delimiter: str) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
+              delimiter: str, encoding: str = "utf-8", name: str = "") -> None:
+    """``name``: the file's name in the export folder, when ``path`` is a private one. A
+    character the encoding cannot hold is refused, naming the file, line and column (the
+    commit then removes the half-written private file)."""
+    with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL,
                             lineterminator="\r\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        for line, row in enumerate(rows, start=2):
+            try:
+                writer.writerow(row)
+            except UnicodeEncodeError as exc:
+                raise _unwritable(path.with_name(name or path.name), line, header, row,
+                                  encoding) from exc
 
 
-def write_postings(path: Path, lines: Iterable[PostingLine], delimiter: str = ";") -> None:
-    write_csv(path, POSTING_COLUMNS, (posting_row(line) for line in lines), delimiter)
+def _unwritable(path: Path, line: int, header: Sequence[str], row: list[str],
+                encoding: str) -> ReliquatError:
+    column, char = next((column, char) for column, field in zip(header, row, strict=True)
+                        for char in field if not _holds(encoding, char))
+    advice = ": change [export] encoding to utf-8 or utf-8-sig, or the text" \
+        if encoding == "cp1252" else ""
+    return ReliquatError([Problem(
+        Where(str(path), line, column),
+        f"{char!r} (U+{ord(char):04X}) cannot be written in {encoding}{advice}")])
 
 
-def write_rebills(path: Path, lines: Iterable[RebillLine], delimiter: str = ";") -> None:
-    write_csv(path, REBILL_COLUMNS, (rebill_row(line) for line in lines), delimiter)
+def _holds(encoding: str, char: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
-def read_postings(path: Path) -> list[PostingLine]:
-    """A posting file as written (an earlier one may lack the vat_code column)."""
+def write_postings(path: Path, lines: Iterable[PostingLine], delimiter: str = ";",
+                   encoding: str = "utf-8", name: str = "") -> None:
+    write_csv(path, POSTING_COLUMNS, (posting_row(line) for line in lines), delimiter,
+              encoding, name)
+
+
+def write_rebills(path: Path, lines: Iterable[RebillLine], delimiter: str = ";",
+                  encoding: str = "utf-8", name: str = "") -> None:
+    write_csv(path, REBILL_COLUMNS, (rebill_row(line) for line in lines), delimiter,
+              encoding, name)
+
+
+def read_postings(path: Path, encoding: str = "utf-8-sig") -> list[PostingLine]:
+    """A posting file as written (an earlier one may lack the vat_code column), in the
+    encoding its batch record names."""
     return [PostingLine(
         batch_id=row["batch_id"], posting_date=_day(row["posting_date"]),
         debit_account=row["debit_account"], credit_account=row["credit_account"],
@@ -71,21 +105,21 @@ def read_postings(path: Path) -> list[PostingLine]:
         customer_id=row["customer_id"], subscription_id=row["subscription_id"],
         item_id=row["item_id"], document_no=row["document_no"], action=row["action"],
         text=_plain(row["text"]), vat_code=row.get("vat_code") or "")
-        for row in _rows(path)]
+        for row in _rows(path, encoding)]
 
 
-def read_rebills(path: Path) -> list[RebillLine]:
+def read_rebills(path: Path, encoding: str = "utf-8-sig") -> list[RebillLine]:
     return [RebillLine(
         batch_id=row["batch_id"], subscription_id=row["subscription_id"],
         customer_id=row["customer_id"], charge_code=row["charge_code"],
         amount=Decimal(row["amount"]), currency=row["currency"], vat_code=row["vat_code"],
         source_subscription_id=row["source_subscription_id"], documents=row["documents"],
         text=_plain(row["text"]))
-        for row in _rows(path)]
+        for row in _rows(path, encoding)]
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    text = path.read_text(encoding="utf-8-sig")
+def _rows(path: Path, encoding: str) -> list[dict[str, str]]:
+    text = path.read_text(encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding)
     header = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t", "|"), key=header.count)
     return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))

@@ -64,6 +64,14 @@ def _busy(register: Register, holder: str, wait: float) -> LockBusy:
                           f"try again when it is done")])
 
 
+def _holder_of(handle: IO[bytes]) -> str:
+    try:
+        handle.seek(1)
+        return handle.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
 @contextmanager
 def _file_lock(register: Register, path: Path, wait: float) -> Iterator[None]:
     try:
@@ -74,52 +82,50 @@ def _file_lock(register: Register, path: Path, wait: float) -> Iterator[None]:
                             f"{exc.strerror or exc}") from exc
     try:
         deadline = time.monotonic() + wait
-        while not _try_lock(handle):
+        while not try_lock(handle):
             if time.monotonic() >= deadline:
-                handle.seek(0)
-                raise _busy(register, handle.read().decode("utf-8", "replace").strip(), wait)
+                raise _busy(register, _holder_of(handle), wait)
             time.sleep(_POLL)
         with suppress(OSError):  # who holds it is only for the message of a waiting commit
-            handle.seek(0)
+            handle.seek(1)
             handle.truncate()
             handle.write(_holder().encode("utf-8"))
         try:
             yield
         finally:
-            _unlock(handle)
+            unlock(handle)
     finally:
         handle.close()
 
 
-def _try_lock(handle: IO[bytes]) -> bool:
-    if os.name == "nt":
-        import msvcrt
-
-        handle.seek(0)
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-        except OSError:
-            return False
-        return True
-    import fcntl
-
+def try_lock(handle: IO[bytes]) -> bool:
+    """An exclusive OS lock on the file's first byte, if free now. The holder's details go
+    after it: Windows locks block reading the locked byte."""
+    handle.seek(0)
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.name == "nt":
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return False
     return True
 
 
-def _unlock(handle: IO[bytes]) -> None:
+def unlock(handle: IO[bytes]) -> None:
+    handle.seek(0)
     if os.name == "nt":
         import msvcrt
 
-        handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
-        return
-    import fcntl
+    else:
+        import fcntl
 
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -44,6 +44,7 @@ class RecordedBatch:
     items: tuple[ClaimedItem, ...]
     files: dict[str, str]  # name -> sha256
     reverses: str = ""
+    encoding: str = "utf-8"  # of its export files
 
 
 def read_records(folder: Path) -> tuple[list[RecordedBatch], list[Problem]]:
@@ -83,7 +84,8 @@ def _read(path: Path) -> RecordedBatch:
         workbook=str(data.get("workbook", "")), offline=bool(data.get("offline", False)),
         items=items, files={n: str(f.get("sha256", "")) for n, f in
                             (data.get("files") or {}).items()},
-        reverses=str(data.get("reverses") or ""))
+        reverses=str(data.get("reverses") or ""),
+        encoding=str((data.get("export") or {}).get("encoding") or "utf-8"))
 
 
 def _items_from_postings(path: Path, receivable: str) -> tuple[ClaimedItem, ...]:

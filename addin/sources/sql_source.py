@@ -47,17 +47,24 @@ def connect(source: Location) -> Engine:
                           ) from exc
 
 
-_DRIVER_EXTRAS = {"postgresql": "postgres", "mysql": "mariadb", "mariadb": "mariadb"}
+# dialect: (the driver Reliquat's extra installs, the extra)
+_DRIVER_EXTRAS = {"postgresql": ("psycopg", "postgres"), "mysql": ("pymysql", "mariadb"),
+                  "mariadb": ("pymysql", "mariadb")}
 
 
 def missing_driver(drivername: str, exc: ImportError) -> str:
-    """The error a user can act on: which extra of Reliquat brings the driver."""
+    """The error a user can act on: which extra of Reliquat brings the driver (and which
+    driver to name in the URL, when it names, or defaults to, another one)."""
     dialect = drivername.split("+", 1)[0]
-    extra = _DRIVER_EXTRAS.get(dialect)
-    if extra is None:
+    if dialect not in _DRIVER_EXTRAS:
         return f"cannot use this database URL: {exc}"
-    return (f"the database driver is not installed ({exc}): "
-            f"pip install \"reliquat[{extra}]\"")
+    driver, extra = _DRIVER_EXTRAS[dialect]
+    install = (f"(from the folder that holds your copy of Reliquat: "
+               f"python -m pip install \"./reliquat[{extra}]\")")
+    if exc.name not in (None, driver):
+        return (f"the database driver is not installed ({exc}): write the URL as "
+                f"{dialect}+{driver}://… and install Reliquat's {extra} extra {install}")
+    return f"Reliquat's {extra} extra is not installed ({exc}) {install}"
 
 
 def _is_file_database(database: str | None) -> bool:

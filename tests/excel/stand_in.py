@@ -167,6 +167,7 @@ class Book:
         self.sheets = Sheets()
         self.names: dict[str, Name] = {}
         self.saves = 0
+        self.saved_with: list[tuple[bool, str]] = []  # Excel's settings at each save
 
     @classmethod
     def from_content(cls, path: Path, content, app: App | None = None) -> Book:
@@ -187,6 +188,7 @@ class Book:
 
     def save(self) -> None:
         self.saves += 1
+        self.saved_with.append((self.app.screen_updating, self.app.calculation))
         data = {s.name: {f"{r},{c}": repr(v) for (r, c), v in s.cells.items()}
                 for s in self.sheets}
         Path(self.fullname).write_text(json.dumps(data, sort_keys=True), encoding="utf-8")

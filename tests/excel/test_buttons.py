@@ -79,6 +79,26 @@ def test_commit_writes_the_files_stamps_and_saves_the_workbook(book, tmp_path):
     assert [r[3] for r in journal[1:]] == ["batch", "action", "action", "action"]
 
 
+def test_commit_saves_the_workbook_in_automatic_calculation_with_the_screen_on(book):
+    """Excel stores the calculation mode in the file: saved in manual, the review and its
+    audit copy would reopen in manual and switch the whole Excel session to manual."""
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    assert book.app.alerts[-1][1].startswith("Batch B")
+    assert book.saved_with[-1] == (True, "automatic")
+    assert (book.app.screen_updating, book.app.calculation) == (True, "automatic")
+
+
+def test_commit_saves_a_workbook_in_the_calculation_mode_its_user_had(book):
+    book.app.calculation = "semiautomatic"
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    assert book.saved_with[-1] == (True, "semiautomatic")
+    assert (book.app.screen_updating, book.app.calculation) == (True, "semiautomatic")
+
+
 def test_validate_writes_each_rows_check_and_commits_nothing(book, tmp_path):
     buttons.extract(book)
     book.sheets["Residuals"].range((3, 14)).value = "REBILL"
@@ -214,3 +234,69 @@ def test_a_hidden_alternatives_index_that_is_no_number_is_ignored(book):
     _cell("Residuals", "alt_start", 2, float("inf"))(book)
     buttons.validate(book)
     assert book.app.alerts[-1][1] == "1 row(s) ready to commit."
+
+
+def _control(book, key: str, value: object) -> None:
+    """Type a value into the Control sheet's input ``key``."""
+    sheet = book.sheets["Control"]
+    rows = sheet.used_range.options(ndim=2).value
+    line = next(i for i, r in enumerate(rows, start=1) if r[2] == key)
+    sheet.range((line, 2)).value = value
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch):
+    """Python runs in the interpreter's folder under RunPython, not in the workbook's."""
+    folder = tmp_path / "python"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def _commit_first_row(book) -> str:
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    message = book.app.alerts[-1][1]
+    assert message.startswith("Batch B"), message
+    return residual_rows(book)[0][17]
+
+
+def test_a_relative_source_on_control_is_read_from_the_workbooks_folder(book, elsewhere):
+    _control(book, "source", "erp")
+    buttons.extract(book)
+    assert book.app.alerts[-1][1].startswith("4 subscription(s) flagged")
+    assert _commit_first_row(book).startswith("B")
+
+
+def test_a_relative_config_on_control_is_read_from_the_workbooks_folder(book, tmp_path,
+                                                                      elsewhere):
+    settings = tmp_path / "settings"
+    settings.mkdir()
+    (settings / "team.toml").write_text('[accounts]\ntransit = "1090"\n\n'
+                                        '[register]\npath = "register.sqlite"\n',
+                                        encoding="utf-8")
+    _control(book, "config", "settings/team.toml")
+    buttons.extract(book)
+    batch = _commit_first_row(book)
+    assert (settings / "register.sqlite").is_file()  # relative to the config file
+    postings = (tmp_path / "exports" / f"postings_{batch}.csv").read_text(encoding="utf-8")
+    assert ";1090;1100;" in postings
+
+
+def test_a_relative_export_folder_on_control_is_taken_from_the_workbooks_folder(book,
+                                                                              tmp_path,
+                                                                              elsewhere):
+    _control(book, "out_dir", "batches/2026")
+    buttons.extract(book)
+    batch = _commit_first_row(book)
+    assert (tmp_path / "batches" / "2026" / f"postings_{batch}.csv").is_file()
+    assert not (tmp_path / "exports").exists() and list(elsewhere.iterdir()) == []
+
+
+def test_without_an_export_folder_the_files_go_to_exports_beside_the_workbook(book, tmp_path,
+                                                                             elsewhere):
+    _control(book, "out_dir", None)
+    buttons.extract(book)
+    batch = _commit_first_row(book)
+    assert (tmp_path / "exports" / f"batch_{batch}.json").is_file()
+    assert list(elsewhere.iterdir()) == []
