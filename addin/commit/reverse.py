@@ -46,6 +46,8 @@ class ReverseOutcome:
     files: tuple[Path, ...]
     out_dir: Path
     recovered: tuple[str, ...] = ()
+    at: dt.datetime | None = None
+    user: str = ""
 
 
 def reverse(request: ReverseRequest) -> ReverseOutcome:
@@ -66,7 +68,8 @@ def reverse(request: ReverseRequest) -> ReverseOutcome:
             published = publish(register, _entry(batch, original, request, out_dir, now), [],
                                 _outputs(batch, original, request, register, now), None, None,
                                 "", interrupts)
-        return ReverseOutcome(batch, original.batch_id, published.files, out_dir, recovered)
+        return ReverseOutcome(batch, original.batch_id, published.files, out_dir, recovered,
+                              now, request.user or current_user())
     finally:
         register.close()
 

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from addin.commit.decisions import Reading
+from addin.commit.reverse import ReverseOutcome
 from addin.domain.batch import Batch
 from addin.domain.checks import CheckResult
 from addin.domain.model import Action
@@ -57,3 +58,13 @@ def journal_block(batch: Batch, checks: CheckResult, *, at: dt.datetime, user: s
                      decision.balance, decision.currency,
                      f"{decision.subscription_id}: " + "; ".join(p.message for p in problems)])
     return rows
+
+
+def reversal_block(outcome: ReverseOutcome) -> list[list[Value]]:
+    """The Journal's line for a reversal: which batch it undoes, and where its files are."""
+    batch = outcome.batch
+    files = ", ".join(path.name for path in outcome.files)
+    return [[batch.batch_id, outcome.at, outcome.user, "reversal", None, None,
+             len(batch.postings), None, None,
+             f"reverses {outcome.reverses}; posting date {batch.posting_date:%d.%m.%Y}; "
+             f"files: {files}"]]

@@ -17,6 +17,7 @@ from typing import Any
 
 from addin import api
 from addin.commit.protocol import CommitIncomplete
+from addin.commit.stamps import reversal_block
 from addin.config import Config, load_config
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
 from addin.excel.edge import excel_amount, excel_day
@@ -26,6 +27,7 @@ from addin.extract import ExtractRequest, refuse_overwriting_review
 from addin.locations import Location
 from addin.progress import Stages
 from addin.sources.values import parse_text
+from addin.workbook.port import Stamps
 
 HELP_TEXT = (
     "Reliquat clears the small residual amounts customers leave open.\n\n"
@@ -54,6 +56,10 @@ def validate(book: Any = None) -> None:
 
 def commit(book: Any = None) -> None:
     _run(book or _caller(), "Commit", _commit)
+
+
+def reverse(book: Any = None) -> None:
+    _run(book or _caller(), "Reverse", _reverse)
 
 
 def help(book: Any = None) -> None:
@@ -158,6 +164,29 @@ def _confirm_overwrite(live: LiveWorkbook) -> None:
                                      title="Reliquat – Extract", buttons="yes_no")
         if answer != "yes":
             raise
+
+
+def _reverse(live: LiveWorkbook, stages: Stages) -> str:
+    """Reverse the batch whose Journal block is selected, after a Yes; the reversal's own
+    block goes to the Journal."""
+    config, _ = _settings(live)
+    batch_id = live.selected_batch()
+    if not batch_id:
+        raise ReliquatError("select a cell of the batch's block on the Journal sheet, then "
+                            "click Reverse")
+    answer = live.book.app.alert(
+        f"Reverse batch {batch_id}?\n\nA new batch undoes it: its postings swapped, its "
+        f"rebill lines negated, and its items open to Reliquat again. Reverse only what the "
+        f"billing system has not invoiced yet.", title="Reliquat – Reverse", buttons="yes_no")
+    if answer != "yes":
+        return f"Batch {batch_id} was not reversed."
+    with stages.stage("export", "writing the reversal"):
+        outcome = api.reverse(batch_id, config=config,
+                              reason=f"reversed in Excel from {Path(live.name).name}")
+    note = live.install_stamps(Stamps(journal_rows=reversal_block(outcome)))
+    new = outcome.batch.batch_id
+    return (f"Batch {new} reverses batch {batch_id}: {len(outcome.batch.postings)} posting "
+            f"line(s) swapped. Files in {outcome.out_dir}." + (f"\n\n{note}" if note else ""))
 
 
 def _recovered(messages: tuple[str, ...]) -> str:

@@ -21,9 +21,9 @@ from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles
 
 XLWINGS_API = {
-    "Book": ("sheets", "names", "save", "fullname", "app", "caller"),
+    "Book": ("sheets", "names", "save", "fullname", "app", "caller", "selection"),
     "Sheet": ("name", "range", "used_range", "clear_contents"),
-    "Range": ("value", "options", "number_format", "clear_contents"),
+    "Range": ("value", "options", "number_format", "clear_contents", "row", "sheet"),
     "App": ("properties", "status_bar", "alert", "screen_updating", "calculation"),
     "Name": ("refers_to",),
 }
@@ -155,6 +155,15 @@ class LiveWorkbook:
 
     def write_stamped(self, stamps: Stamps, path: Path) -> None:
         raise AssertionError("a workbook open in Excel is stamped in place")
+
+    def selected_batch(self) -> str:
+        """The batch whose Journal block holds the selected cell ("" elsewhere)."""
+        selection = self.book.selection
+        journal = _sheet(self.book, "journal")
+        if selection is None or selection.sheet.name != journal.name or selection.row < 2:
+            return ""
+        value = journal.range((selection.row, 1)).value
+        return value.strip() if isinstance(value, str) else ""
 
     def install_stamps(self, stamps: Stamps) -> str:
         """The batch is committed already: stamp and save; if Excel fails, put the cells back

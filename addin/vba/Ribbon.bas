@@ -28,6 +28,14 @@ NoXlwings:
     ShowXlwingsMissing Err.Description
 End Sub
 
+Public Sub OnReverse(control As IRibbonControl)
+    On Error GoTo NoXlwings
+    Application.Run "xlwings.xlam!RunPython", "import addin.excel.buttons as b; b.reverse()"
+    Exit Sub
+NoXlwings:
+    ShowXlwingsMissing Err.Description
+End Sub
+
 Public Sub OnHelp(control As IRibbonControl)
     On Error GoTo NoXlwings
     Application.Run "xlwings.xlam!RunPython", "import addin.excel.buttons as b; b.help()"

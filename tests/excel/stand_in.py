@@ -43,6 +43,10 @@ class Range:
         self.sheet, self.first, self.last, self.ndim = sheet, first, last, ndim
         self.err_to_str = err_to_str
 
+    @property
+    def row(self) -> int:
+        return self.first[0]
+
     def options(self, ndim: int | None = None, err_to_str: bool = False, **_: object) -> Range:
         return Range(self.sheet, self.first, self.last, ndim, err_to_str)
 
@@ -168,6 +172,10 @@ class Book:
         self.names: dict[str, Name] = {}
         self.saves = 0
         self.saved_with: list[tuple[bool, str]] = []  # Excel's settings at each save
+        self.selection: Range | None = None  # what the user selected, as Book.selection
+
+    def select(self, sheet: str, row: int, column: int = 1) -> None:
+        self.selection = Range(self.sheets[sheet], (row, column), (row, column))
 
     @classmethod
     def from_content(cls, path: Path, content, app: App | None = None) -> Book:

@@ -300,3 +300,31 @@ def test_without_an_export_folder_the_files_go_to_exports_beside_the_workbook(bo
     batch = _commit_first_row(book)
     assert (tmp_path / "exports" / f"batch_{batch}.json").is_file()
     assert list(elsewhere.iterdir()) == []
+
+
+def test_reverse_undoes_the_batch_whose_journal_block_is_selected(book, tmp_path):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    batch = residual_rows(book)[0][17]
+    book.select("Journal", 2)
+    book.app.answers = ["yes"]
+    buttons.reverse(book)
+    message = book.app.alerts[-1][1]
+    assert f"reverses batch {batch}" in message and "1 posting line(s) swapped" in message
+    journal = book.sheets["Journal"].used_range.options(ndim=2).value
+    assert journal[-1][3] == "reversal" and f"reverses {batch}" in journal[-1][9]
+    assert len(list((tmp_path / "exports").glob("postings_B*.csv"))) == 2
+
+
+def test_reverse_asks_first_and_needs_a_journal_cell(book):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+    buttons.commit(book)
+    book.select("Residuals", 2)
+    buttons.reverse(book)
+    assert "select a cell of the batch's block on the Journal sheet" in book.app.alerts[-1][1]
+    book.select("Journal", 2)
+    book.app.answers = ["no"]
+    buttons.reverse(book)
+    assert book.app.alerts[-1][1].endswith("was not reversed.")

@@ -38,7 +38,7 @@ def test_every_ribbon_button_calls_a_vba_sub_taking_the_ribbon_control():
     with zipfile.ZipFile(template) as package:
         ribbon = ElementTree.fromstring(package.read("customUI/customUI.xml"))
     actions = [b.get("onAction") for b in ribbon.iter(f"{CUSTOMUI}button")]
-    assert actions == ["OnExtract", "OnValidate", "OnCommit", "OnHelp"]
+    assert actions == ["OnExtract", "OnValidate", "OnCommit", "OnReverse", "OnHelp"]
     code = "\n".join(vba_modules(template).values())
     for action in actions:
         assert re.search(rf"Public Sub {action}\(control As IRibbonControl\)", code), action
@@ -47,7 +47,7 @@ def test_every_ribbon_button_calls_a_vba_sub_taking_the_ribbon_control():
 def test_every_python_command_the_vba_runs_resolves_to_a_callable():
     code = "\n".join(vba_modules(ROOT / "workbook_template.xlsm").values())
     commands = re.findall(r'"(import [\w.]+ as \w+; \w+\.\w+\(\))"', code)
-    assert len(commands) == 4
+    assert len(commands) == 5
     for command in commands:
         module, _alias, function = re.fullmatch(
             r"import ([\w.]+) as (\w+); \2\.(\w+)\(\)", command).groups()

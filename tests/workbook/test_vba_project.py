@@ -160,7 +160,7 @@ def test_every_ribbon_callback_is_a_sub_taking_the_ribbon_control(project: bytes
         for attribute, value in element.attrib.items()
         if attribute.startswith(("on", "get"))
     }
-    assert callbacks == {"OnExtract", "OnValidate", "OnCommit", "OnHelp"}
+    assert callbacks == {"OnExtract", "OnValidate", "OnCommit", "OnReverse", "OnHelp"}
     assert callbacks <= subs
 
 
@@ -171,7 +171,7 @@ def test_each_callback_runs_one_python_entry_point_that_exists() -> None:
         r'b\.(\w+)\(\)"',
         code,
     )
-    assert calls == ["extract", "validate", "commit", "help"]
+    assert calls == ["extract", "validate", "commit", "reverse", "help"]
     buttons = {
         f.name for f in ast.parse(BUTTONS.read_text()).body if isinstance(f, ast.FunctionDef)
     }
