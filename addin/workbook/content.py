@@ -40,11 +40,20 @@ class SheetContent:
         return [c.header(self.language) for c in self.sheet.columns]
 
 
+@dataclass(frozen=True, slots=True)
+class CellAt:
+    sheet: str  # sheet key
+    row: int  # index in the sheet's rows
+    column: int  # 0-based
+
+
 @dataclass(slots=True)
 class WorkbookContent:
     sheets: list[SheetContent]
     names: dict[str, str] = field(default_factory=dict)  # defined name -> "Sheet!$A$1:$A$4"
     language: str = "en"
+    # Where a file writer says how many texts it cut to fit a cell; that sheet is written last.
+    cut_count_at: CellAt | None = None
 
     def sheet(self, key: str) -> SheetContent:
         for content in self.sheets:

@@ -22,6 +22,7 @@ from addin.workbook.calamine_reader import read_sheets
 from addin.workbook.content import Value
 from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles, header_positions
+from addin.workbook.sheet_xml import cell_text
 from addin.workbook.stamping import CannotPatch, write_stamped
 
 
@@ -183,6 +184,8 @@ def install_stamped_file(workbook: Path, stamped: Path, signature: str) -> str:
 
 
 def set_value(cell: object, value: Value) -> None:
+    if isinstance(value, str):
+        value = cell_text(value)
     cell.value = value  # type: ignore[attr-defined]
     if isinstance(value, str):
         cell.data_type = "s"  # type: ignore[attr-defined]  # never a formula

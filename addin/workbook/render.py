@@ -11,7 +11,7 @@ from addin.domain.model import Action, Residual, Selection
 from addin.domain.money import ZERO
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal, rules_seal
 from addin.workbook import layout
-from addin.workbook.content import ListValidation, SheetContent, Value, WorkbookContent
+from addin.workbook.content import CellAt, ListValidation, SheetContent, Value, WorkbookContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,14 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
         ],
         names=list_names(lang, len(alternatives_rows) - 1),
         language=lang,
+        cut_count_at=_control_cell("texts_cut"),
     )
     return content
+
+
+def _control_cell(key: str) -> CellAt:
+    keys = [row[0] for row in layout.CONTROL_ROWS]
+    return CellAt(layout.CONTROL.key, keys.index(key), layout.CONTROL.index("value"))
 
 
 def list_names(language: str, alternative_count: int) -> dict[str, str]:

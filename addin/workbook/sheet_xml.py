@@ -35,11 +35,41 @@ _FROZEN_HEADER = ('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" sta
 _MARGINS = ('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
             'footer="0.3"/>')
 
+# A cell holds at most 32 767 characters (UTF-16 code units); Excel repairs a file with a longer
+# text. A text of at most half as many characters always fits, whatever they are.
+CELL_TEXT_LIMIT = 32_767
+_SURELY_FITS = CELL_TEXT_LIMIT // 2
+
+
+def _units(text: str) -> int:
+    """The text's length as Excel counts it: a character beyond U+FFFF counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def is_too_long(text: str) -> bool:
+    return len(text) > _SURELY_FITS and _units(text) > CELL_TEXT_LIMIT
+
+
+def cell_text(text: str) -> str:
+    """``text`` as a cell can hold it: a text too long is cut, and says so at its end
+    (``… [cut: 40 000 characters in all]``)."""
+    if not is_too_long(text):
+        return text
+    marker = f"… [cut: {len(text):,} characters in all]".replace(",", " ")
+    room = CELL_TEXT_LIMIT - _units(marker)
+    head = text[:room]
+    while (excess := _units(head) - room) > 0:  # characters beyond U+FFFF took two units
+        head = head[:-excess]
+    return head + marker
+
 
 def text_element(text: str) -> str:
-    """``<t>`` of an inline string: escaped, characters XML cannot hold dropped."""
+    """``<t>`` of an inline string: escaped, characters XML cannot hold dropped, a text longer
+    than a cell holds cut (``cell_text``)."""
     if not text:
         return "<t></t>"
+    if len(text) > _SURELY_FITS:
+        text = cell_text(text)
     if (_NEEDS_CARE.search(text) is None and "_x" not in text and not text[0].isspace()
             and not text[-1].isspace()):
         return f"<t>{text}</t>"
@@ -69,8 +99,17 @@ def sheet_last_row(content: SheetContent) -> int:
     return len(content.rows) + (1 if content.with_header else 0)
 
 
-def sheet_chunks(content: SheetContent, *, selected: bool = False) -> Iterator[str]:
-    """The worksheet part, in pieces of a few thousand rows."""
+class CutTexts:
+    """How many texts the sheets written so far had to cut to fit a cell."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def sheet_chunks(content: SheetContent, *, selected: bool = False,
+                 cut: CutTexts | None = None) -> Iterator[str]:
+    """The worksheet part, in pieces of a few thousand rows; the texts it cuts are added to
+    ``cut``."""
     sheet = content.sheet
     last_col = layout.column_letter(len(sheet.columns) - 1)
     last_row = max(sheet_last_row(content), 1)
@@ -90,6 +129,8 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False) -> Iterator[s
     rows = content.rows
     for start in range(0, len(rows), ROWS_PER_CHUNK):
         yield rows_xml(columns, rows[start:start + ROWS_PER_CHUNK], first + start)
+    if cut is not None:
+        cut.count += sum(column.cut for column in columns)
     yield "</sheetData>"
     if content.with_header and sheet.filtered:
         yield f'<autoFilter ref="{filter_range(content)}"/>'
@@ -153,9 +194,11 @@ def rows_xml(columns: list[_Column], rows: list[list[Value]], first: int) -> str
 
 def _escaped_column(texts: tuple[str, ...]) -> list[str] | tuple[str, ...] | None:
     """The texts of a column escaped for XML in one go, or None when one of them needs more
-    than replacing &, <, > and CR (a character XML cannot hold, an edge space, an _x)."""
+    than replacing &, <, > and CR (a character XML cannot hold, an edge space, an _x, a text
+    too long for a cell)."""
     joined = "".join(texts)
     if (_NOT_XML.search(joined) is not None or "_x" in joined
+            or (len(joined) > _SURELY_FITS and max(map(len, texts)) > _SURELY_FITS)
             or any(map(str.isspace, map(_FIRST, texts)))
             or any(map(str.isspace, map(_LAST, texts)))):
         return None
@@ -164,6 +207,12 @@ def _escaped_column(texts: tuple[str, ...]) -> list[str] | tuple[str, ...] | Non
     # NUL cannot be in any of the texts (checked above): it separates them safely.
     escaped = "\0".join(texts).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return escaped.replace("\r", "&#13;").split("\0")
+
+
+def _too_long_count(texts: tuple[str, ...]) -> int:
+    if max(map(len, texts), default=0) <= _SURELY_FITS:
+        return 0
+    return sum(map(is_too_long, texts))
 
 
 Texts = Callable[[Iterable[Any]], Iterable[str]]
@@ -197,9 +246,10 @@ class _Column:
     """How one column's values become cells: ``<c r="`` letter, row number, then a head,
     the value's text and a tail that depend on the value's type and the column's style."""
 
-    __slots__ = ("blank", "kinds", "open", "plain")
+    __slots__ = ("blank", "cut", "kinds", "open", "plain")
 
     def __init__(self, letter: str, column: layout.Column) -> None:
+        self.cut = 0  # texts cut to fit a cell
         editable = column.editable
         fixed = layout.NUMBER_FORMATS.get(column.kind)
 
@@ -246,6 +296,8 @@ class _Column:
         else:
             head, tail, convert = self.kinds.get(kind) or self.kinds[object]
             texts = convert(values)
+            if kind is str:
+                self.cut += _too_long_count(values)  # type: ignore[arg-type]
         return [repeat(self.open, count), numbers, repeat(head, count), texts,
                 repeat(tail, count)]
 
@@ -262,6 +314,8 @@ class _Column:
         if value is None or value == "":
             return f"{self.open}{number}{self.blank}" if self.blank else ""
         head, tail, convert = self.kinds.get(type(value)) or self.kinds[object]
+        if type(value) is str and is_too_long(value):
+            self.cut += 1
         return f"{self.open}{number}{head}{''.join(convert((value,)))}{tail}"
 
 

@@ -196,6 +196,15 @@ def test_a_text_loses_only_the_characters_xml_cannot_hold(review: Path):
     assert cell(out, "Residuals", "Q3").value == "\tx\ny "
 
 
+def test_a_stamped_text_too_long_for_a_cell_is_cut_with_a_marker(review: Path, monkeypatch):
+    stamps = Stamps(residuals={(2, "check"): "not committed: " + "changed; " * 5000})
+    for out in (patched(review, stamps), by_openpyxl(review, stamps, monkeypatch)):
+        check = read_sheets(out)["Residuals"][1][18]
+        assert len(check) == 32_767, out.name
+        assert check.startswith("not committed: changed; ")
+        assert check.endswith("… [cut: 45 015 characters in all]")
+
+
 def test_untouched_cells_and_parts_stay_as_they_were(review: Path):
     before = parts(review)
     out = patched(review, commit_stamps(range(2, 5), range(2, 6)))
