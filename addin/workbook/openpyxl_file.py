@@ -147,6 +147,17 @@ def _append_rows(ws: Worksheet, rows: list[list[Value]]) -> None:
             set_value(cell, value)
             if value is not None and not isinstance(value, str):
                 cell.number_format = layout.NUMBER_FORMATS.get(formats[index], "General")
+    _grow_filter(ws, next_row + len(rows) - 1)
+
+
+def _grow_filter(ws: Worksheet, last_row: int) -> None:
+    """The sheet's filter over the rows appended (openpyxl writes its hidden name from it)."""
+    if not ws.auto_filter.ref:
+        return
+    first, _, last = ws.auto_filter.ref.partition(":")
+    letters = (last or first).rstrip("0123456789")
+    if int((last or first)[len(letters):]) < last_row:
+        ws.auto_filter.ref = f"{first}:{letters}{last_row}"
 
 
 def _last_filled_row(ws: Worksheet) -> int:

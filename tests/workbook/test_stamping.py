@@ -212,7 +212,8 @@ def test_untouched_cells_and_parts_stay_as_they_were(review: Path):
 
     titles = sheet_parts(review)
     sheets = {titles["Residuals"], titles["Items"], titles["Journal"]}
-    touched = {*sheets, "xl/styles.xml"}  # styles only if a number format is missing
+    # styles only if a number format is missing; workbook.xml for the Journal's filter
+    touched = {*sheets, "xl/styles.xml", "xl/workbook.xml"}
     assert list(after) == list(before)  # same parts, same order
     assert sheets <= {name for name in before if after[name] != before[name]} <= touched
     with zipfile.ZipFile(review) as old, zipfile.ZipFile(out) as new:
@@ -266,6 +267,26 @@ def test_journal_rows_go_after_the_existing_ones_with_their_number_formats(revie
         assert xml.count(b"<v>" + amount + b"</v>") == 2
     assert b'<dimension ref="A1:J9"' in xml
     assert parts(second)["xl/styles.xml"] == parts(first)["xl/styles.xml"]
+
+
+def filters(path: Path) -> tuple[str, str]:
+    """The Journal's autofilter and its hidden _FilterDatabase name."""
+    book = openpyxl.load_workbook(path)
+    index = book.sheetnames.index("Journal")
+    workbook = parts(path)["xl/workbook.xml"].decode()
+    [name] = re.findall(rf'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}"'
+                        r"[^>]*>([^<]*)</definedName>", workbook)
+    return book["Journal"].auto_filter.ref, name
+
+
+def test_the_journal_filter_covers_the_rows_each_commit_appends(review: Path, monkeypatch):
+    assert filters(review) == ("A1:J1", "'Journal'!$A$1:$J$1")
+    first = patched(review, commit_stamps([], [], batch="B1"), "first")
+    assert filters(first) == ("A1:J5", "'Journal'!$A$1:$J$5")
+    assert filters(patched(first, commit_stamps([], [], batch="B2"), "second")) == (
+        "A1:J9", "'Journal'!$A$1:$J$9")
+    assert filters(by_openpyxl(first, commit_stamps([], [], batch="B2"), monkeypatch)) == (
+        "A1:J9", "'Journal'!$A$1:$J$9")
 
 
 def test_styles_are_patched_as_text_keeping_their_namespaces(review: Path):
