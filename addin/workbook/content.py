@@ -30,6 +30,8 @@ class SheetContent:
     validations: tuple[ListValidation, ...] = ()
     with_header: bool = True
     reserved_rows: int = 0  # rows the dropdowns cover beyond the data (for the template)
+    # The rows whose editable cells are the user's to fill (yellow); None: every row.
+    input_rows: frozenset[int] | None = None
 
     @property
     def title(self) -> str:

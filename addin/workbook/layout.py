@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 LANGUAGES = ("en", "fr", "de")
-AMOUNT = "0.00"
+AMOUNT = "#,##0.00"  # the group separator is the locale's (1'234.50 in Switzerland)
 DATE = "DD.MM.YYYY"
 INTEGER = "0"
 DATETIME = "DD.MM.YYYY HH:MM:SS"

@@ -46,7 +46,7 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
     accept_words = layout.ACCEPT_VALUES[lang]
     content = WorkbookContent(
         sheets=[
-            SheetContent(layout.CONTROL, lang, control_rows(selection, info)),
+            control_sheet(lang, control_rows(selection, info)),
             _residuals(selection, offsets, info),
             SheetContent(layout.ITEMS, lang, _items(selection, info)),
             SheetContent(layout.EXCLUDED, lang, _excluded(selection)),
@@ -130,6 +130,13 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
         )
     index = {"en": 1, "fr": 2, "de": 3}[str(lang)]
     return [[row[index], values.get(row[0]), row[0]] for row in layout.CONTROL_ROWS]
+
+
+def control_sheet(language: str, rows: list[list[Value]]) -> SheetContent:
+    """Control, where only the inputs are the accountant's to fill (yellow)."""
+    keys = [row[0] for row in layout.CONTROL_ROWS]
+    inputs = frozenset(keys.index(key) for key in layout.CONTROL_INPUTS)
+    return SheetContent(layout.CONTROL, language, rows, input_rows=inputs)
 
 
 def proposal_totals(residuals: tuple[Residual, ...]) -> str:
@@ -234,8 +241,8 @@ def template_content(language: str = "en", inputs: dict[str, Value] | None = Non
     residuals.reserved_rows = rows
     return WorkbookContent(
         sheets=[
-            SheetContent(layout.CONTROL, language,
-                         control_rows(None, None, {"language": language, **(inputs or {})})),
+            control_sheet(language,
+                          control_rows(None, None, {"language": language, **(inputs or {})})),
             residuals,
             SheetContent(layout.ITEMS, language, []),
             SheetContent(layout.EXCLUDED, language, []),

@@ -11,6 +11,7 @@ import datetime as dt
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from itertools import chain, repeat
 from typing import Any
@@ -126,9 +127,14 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False,
         yield f'<row r="1" ht="32.25" customHeight="1">{header}</row>'
         first = 2
     columns = [_Column(layout.column_letter(i), c) for i, c in enumerate(sheet.columns)]
-    rows = content.rows
-    for start in range(0, len(rows), ROWS_PER_CHUNK):
-        yield rows_xml(columns, rows[start:start + ROWS_PER_CHUNK], first + start)
+    if content.input_rows is None:
+        rows = content.rows
+        for start in range(0, len(rows), ROWS_PER_CHUNK):
+            yield rows_xml(columns, rows[start:start + ROWS_PER_CHUNK], first + start)
+    else:
+        columns += [_Column(layout.column_letter(i), replace(c, editable=False))
+                    for i, c in enumerate(sheet.columns)]
+        yield _rows_with_inputs(columns, content.rows, first, content.input_rows)
     if cut is not None:
         cut.count += sum(column.cut for column in columns)
     yield "</sheetData>"
@@ -136,6 +142,15 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False,
         yield f'<autoFilter ref="{filter_range(content)}"/>'
     yield _validations(content)
     yield f"{_MARGINS}</worksheet>"
+
+
+def _rows_with_inputs(columns: list[_Column], rows: list[list[Value]], first: int,
+                      inputs: frozenset[int]) -> str:
+    """Rows of a small sheet where only some rows are inputs: ``columns`` holds the input
+    rows' columns, then the same columns none of whose cells is editable."""
+    width = len(columns) // 2
+    return "".join(rows_xml(columns[:width] if i in inputs else columns[width:], [row], first + i)
+                   for i, row in enumerate(rows))
 
 
 def filter_range(content: SheetContent) -> str:

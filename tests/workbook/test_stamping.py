@@ -261,7 +261,7 @@ def test_journal_rows_go_after_the_existing_ones_with_their_number_formats(revie
     sheet = openpyxl.load_workbook(second)["Journal"]
     assert [(c.number_format, c.value) for c in sheet[7]][1:8] == [
         ("DD.MM.YYYY HH:MM:SS", NOW), ("General", "anna"), ("General", "action"),
-        ("General", "REBILL"), ("0", 1), ("0", 1), ("0.00", 0.5)]
+        ("General", "REBILL"), ("0", 1), ("0", 1), ("#,##0.00", 0.5)]
     xml = sheet_xml(second, "Journal")
     for amount in (b"0.50", b"1234567.89", b"-0.05"):  # Decimal as written, never a float
         assert xml.count(b"<v>" + amount + b"</v>") == 2
@@ -318,7 +318,7 @@ def test_styles_are_patched_as_text_keeping_their_namespaces(review: Path):
     assert rest[end:] == before[before.index(b"</cellXfs>"):]
     sheet = openpyxl.load_workbook(out)["Journal"]
     assert [sheet[ref].number_format for ref in ("B3", "F3", "H3")] == [
-        "DD.MM.YYYY HH:MM:SS", "0", "0.00"]
+        "DD.MM.YYYY HH:MM:SS", "0", "#,##0.00"]
 
 
 def test_the_same_values_as_openpyxl_writes(review: Path, openpyxl_review: Path,
