@@ -37,9 +37,10 @@ class Column:
     fr: str
     de: str
     kind: Kind = Kind.TEXT
-    width: int = 14
+    width: int = 14  # at most, in characters: the content may make it narrower
     hidden: bool = False
     editable: bool = False
+    wrap: bool = False  # a text wider than the column goes on more lines
 
     def header(self, language: str) -> str:
         return str(getattr(self, language))
@@ -79,8 +80,8 @@ RESIDUALS = Sheet(
     (
         C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
         C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26),
-        C("label", "Label", "Libellé", "Bezeichnung", width=24),
+        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
+        C("label", "Label", "Libellé", "Bezeichnung", width=24, wrap=True),
         C("status", "Status", "Statut", "Status", width=11),
         C("currency", "Currency", "Monnaie", "Währung", width=9),
         C("balance", "Balance", "Solde", "Saldo", K.AMOUNT, 11),
@@ -91,14 +92,14 @@ RESIDUALS = Sheet(
           "Überfälliger Saldo Kunde", K.AMOUNT, 17),
         C("proposed_action", "Proposed action", "Action proposée", "Vorgeschlagene Aktion"),
         C("proposed_target", "Proposed target", "Cible proposée", "Vorgeschlagenes Ziel"),
-        C("reason", "Reason", "Motif", "Begründung", width=30),
+        C("reason", "Reason", "Motif", "Begründung", width=30, wrap=True),
         C("action", "Action", "Action", "Aktion", editable=True),
         C("target", "Target subscription", "Abonnement cible", "Zielabonnement",
           editable=True),
         C("accept", "Accept", "Accepter", "Akzeptieren", width=10, editable=True),
-        C("notes", "Notes", "Remarques", "Bemerkungen", width=24, editable=True),
+        C("notes", "Notes", "Remarques", "Bemerkungen", width=18, editable=True, wrap=True),
         C("batch", "Batch", "Lot", "Stapel", width=22),
-        C("check", "Check", "Contrôle", "Prüfung", width=40),
+        C("check", "Check", "Contrôle", "Prüfung", width=26, wrap=True),
         C("alt_start", "_alt_start", "_alt_start", "_alt_start", K.INTEGER, 4, hidden=True),
         C("alt_count", "_alt_count", "_alt_count", "_alt_count", K.INTEGER, 4, hidden=True),
         C("seal", "_check", "_check", "_check", width=34, hidden=True),
@@ -119,7 +120,7 @@ ITEMS = Sheet(
         C("original_amount", "Original amount", "Montant initial", "Ursprungsbetrag", K.AMOUNT),
         C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
         C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
         C("batch", "Batch", "Lot", "Stapel", width=22),
         C("seal", "_check", "_check", "_check", width=34, hidden=True),
     ),
@@ -131,13 +132,13 @@ EXCLUDED = Sheet(
     (
         C("item_id", "Item", "Poste", "Posten"),
         C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
         C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
         C("document_no", "Document", "Document", "Beleg"),
         C("due_date", "Due date", "Échéance", "Fälligkeit", K.DATE, 12),
         C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
         C("currency", "Currency", "Monnaie", "Währung", width=9),
-        C("reason", "Reason", "Motif", "Begründung", width=44),
+        C("reason", "Reason", "Motif", "Begründung", width=36, wrap=True),
     ),
     code_name="shExcluded",
 )
@@ -154,7 +155,7 @@ JOURNAL = Sheet(
         C("items", "Items", "Postes", "Posten", K.INTEGER, 8),
         C("amount", "Amount", "Montant", "Betrag", K.AMOUNT, 12),
         C("currency", "Currency", "Monnaie", "Währung", width=9),
-        C("detail", "Detail", "Détail", "Detail", width=60),
+        C("detail", "Detail", "Détail", "Detail", width=60, wrap=True),
     ),
     code_name="shJournal",
 )
@@ -162,8 +163,8 @@ JOURNAL = Sheet(
 CONTROL = Sheet(
     "control", "Control", "Contrôle", "Steuerung",
     (
-        C("label", "Setting", "Paramètre", "Einstellung", width=34),
-        C("value", "Value", "Valeur", "Wert", width=48, editable=True),
+        C("label", "Setting", "Paramètre", "Einstellung", width=44, wrap=True),
+        C("value", "Value", "Valeur", "Wert", width=50, editable=True, wrap=True),
         C("key", "_key", "_key", "_key", width=18, hidden=True),
     ),
     code_name="shControl",

@@ -19,6 +19,7 @@ from typing import Any
 from addin.workbook import layout
 from addin.workbook.content import SheetContent, Value
 from addin.workbook.styles import HEADER_STYLE, style_index
+from addin.workbook.widths import column_widths, line_count, line_room
 
 ROWS_PER_CHUNK = 2000
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
@@ -115,25 +116,27 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False,
     last_col = layout.column_letter(len(sheet.columns) - 1)
     last_row = max(sheet_last_row(content), 1)
     tab = ' tabSelected="1"' if selected else ""
+    widths = column_widths(content)
     yield (f'{_HEAD}<sheetPr codeName="{sheet.code_name}"/>'
            f'<dimension ref="A1:{last_col}{last_row}"/>'
            f'<sheetViews><sheetView{tab} workbookViewId="0">'
            f'{_FROZEN_HEADER if content.with_header else ""}</sheetView></sheetViews>'
-           f'<sheetFormatPr defaultRowHeight="15"/>{_cols(sheet)}<sheetData>')
+           f'<sheetFormatPr defaultRowHeight="15"/>{_cols(content, widths)}<sheetData>')
     first = 1
     if content.with_header:
         header = "".join(f'<c r="{layout.column_letter(i)}1" s="{HEADER_STYLE}" t="inlineStr">'
                          f"<is>{text_element(h)}</is></c>" for i, h in enumerate(content.header))
         yield f'<row r="1" ht="32.25" customHeight="1">{header}</row>'
         first = 2
-    columns = [_Column(layout.column_letter(i), c) for i, c in enumerate(sheet.columns)]
+    columns = [_Column(layout.column_letter(i), c, line_room(w) if c.wrap else None)
+               for i, (c, w) in enumerate(zip(sheet.columns, widths, strict=True))]
     if content.input_rows is None:
         rows = content.rows
         for start in range(0, len(rows), ROWS_PER_CHUNK):
             yield rows_xml(columns, rows[start:start + ROWS_PER_CHUNK], first + start)
     else:
-        columns += [_Column(layout.column_letter(i), replace(c, editable=False))
-                    for i, c in enumerate(sheet.columns)]
+        columns += [_Column(layout.column_letter(i), replace(c, editable=False),
+                            columns[i].wrap_at) for i, c in enumerate(sheet.columns)]
         yield _rows_with_inputs(columns, content.rows, first, content.input_rows)
     if cut is not None:
         cut.count += sum(column.cut for column in columns)
@@ -158,16 +161,19 @@ def filter_range(content: SheetContent) -> str:
     return f"A1:{last_col}{max(sheet_last_row(content), 1)}"
 
 
-def _cols(sheet: layout.Sheet) -> str:
-    hidden = ' hidden="1"'
+def _cols(content: SheetContent, widths: list[float]) -> str:
+    """Each column's width; a column of long texts wraps them, in the cells inserted later
+    too (a commit's stamps, what the accountant types)."""
+    hidden, wrap = ' hidden="1"', f' style="{style_index("General", False, wrap=True)}"'
     cols = "".join(
-        f'<col min="{i}" max="{i}" width="{_excel_width(c.width)}"'
-        f'{hidden if c.hidden else ""} customWidth="1"/>'
-        for i, c in enumerate(sheet.columns, start=1))
+        f'<col min="{i}" max="{i}" width="{_excel_width(width)}"'
+        f'{wrap if c.wrap else ""}{hidden if c.hidden else ""} customWidth="1"/>'
+        for i, (c, width) in enumerate(zip(content.sheet.columns, widths, strict=True),
+                                       start=1))
     return f"<cols>{cols}</cols>"
 
 
-def _excel_width(characters: int) -> float:
+def _excel_width(characters: float) -> float:
     """Excel stores a column width with 5 pixels of padding, in 1/256 of a character."""
     return int((characters * 7 + 5) / 7 * 256) / 256
 
@@ -200,11 +206,46 @@ def rows_xml(columns: list[_Column], rows: list[list[Value]], first: int) -> str
         raise ValueError(f"a row does not have the sheet's {width} columns")
     count = len(rows)
     numbers = list(map(str, range(first, first + count)))
-    parts: list[Iterable[str]] = [repeat('<row r="', count), numbers, repeat('">', count)]
-    for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+    by_column = list(zip(*rows, strict=True)) or [()] * width
+    parts: list[Iterable[str]] = [repeat('<row r="', count), numbers,
+                                  _row_tag_ends(columns, by_column, count)]
+    for column, values in zip(columns, by_column, strict=True):
         parts += column.pieces(values, numbers)
     parts.append(repeat("</row>", count))
     return "".join(chain.from_iterable(zip(*parts, strict=True)))
+
+
+LINE_HEIGHT = 15  # points, a line of the default font
+MOST_LINES = 27  # a row is at most 409.5 points high
+
+
+def _row_tag_ends(columns: list[_Column], by_column: list[tuple[Value, ...]], count: int
+                  ) -> Iterable[str]:
+    """The end of each ``<row`` tag: with the height of the most lines a wrapped text of the
+    row takes (a row of one line keeps the default height). The height is not marked custom:
+    Excel fits it again when a cell is edited."""
+    lines: list[int] | None = None
+    for column, values in zip(columns, by_column, strict=True):
+        if column.wrap_at is not None:
+            wrapped = _lines_of(values, column.wrap_at)
+            if wrapped is not None:
+                lines = wrapped if lines is None else list(map(max, lines, wrapped))
+    if lines is None:
+        return repeat('">', count)
+    return [f'" ht="{min(n, MOST_LINES) * LINE_HEIGHT}">' if n > 1 else '">' for n in lines]
+
+
+def _lines_of(values: tuple[Value, ...], room: int) -> list[int] | None:
+    """The lines each value takes in a wrapped column, None when each fits on one."""
+    try:
+        texts: Iterable[str] = values  # type: ignore[assignment]
+        if max(map(len, texts), default=0) <= room:  # type: ignore[arg-type]
+            return None
+    except TypeError:  # blanks, numbers among the texts
+        texts = [v if type(v) is str else "" for v in values]
+        if max(map(len, texts), default=0) <= room:
+            return None
+    return [line_count(text, room) if len(text) > room else 1 for text in texts]
 
 
 def _escaped_column(texts: tuple[str, ...]) -> list[str] | tuple[str, ...] | None:
@@ -261,19 +302,22 @@ class _Column:
     """How one column's values become cells: ``<c r="`` letter, row number, then a head,
     the value's text and a tail that depend on the value's type and the column's style."""
 
-    __slots__ = ("blank", "cut", "kinds", "open", "plain")
+    __slots__ = ("blank", "cut", "kinds", "open", "plain", "wrap_at")
 
-    def __init__(self, letter: str, column: layout.Column) -> None:
+    def __init__(self, letter: str, column: layout.Column, wrap_at: int | None = None
+                 ) -> None:
         self.cut = 0  # texts cut to fit a cell
+        self.wrap_at = wrap_at  # characters a line holds, in a column that wraps
         editable = column.editable
         fixed = layout.NUMBER_FORMATS.get(column.kind)
 
         def number(style: int) -> str:
             return f'"{_attribute(style)}><v>'
 
-        text = f'"{_attribute(style_index("General", editable))} t="inlineStr"><is>'
+        text_style = style_index("General", editable, column.wrap)
+        text = f'"{_attribute(text_style)} t="inlineStr"><is>'
         self.open = f'<c r="{letter}'
-        self.blank = f'"{_attribute(style_index("General", True))}/>' if editable else ""
+        self.blank = f'"{_attribute(text_style)}/>' if editable else ""
         self.plain = (text + "<t>", "</t></is></c>")  # texts that need no escaping
         self.kinds: dict[type, tuple[str, str, Texts]] = {
             str: (text, "</is></c>", _texts),

@@ -35,12 +35,14 @@ from addin.workbook.stamping.rows import (
     RowPatcher,
     Run,
     column_index,
+    column_widths,
     row_end_at,
     row_number_at,
     with_dimension,
     written_extent,
 )
 from addin.workbook.stamping.styles import Styles
+from addin.workbook.widths import line_room
 
 _MAIN = f"{{{MAIN_NS}}}"
 _CHUNK = 4 << 20  # bytes of sheet XML patched at a time
@@ -176,7 +178,8 @@ def _patch_sheet(source: Path, request: _SheetRequest, styles: Styles,
             positions = header_positions(header, request.sheet, request.title, str(source))
             runs = _runs(request, positions, next_free_row)
             cells = CellXml(styles, _journal_kinds(request, positions))
-            patcher = RowPatcher(runs, cells, ColumnStyles(sheet.prelude), len(header))
+            patcher = RowPatcher(runs, cells, ColumnStyles(sheet.prelude), len(header),
+                                 _wrapped(request.sheet, positions, sheet.prelude))
             writer = PartWriter(info.compress_type, compressors)
             writer.write(with_dimension(sheet.prelude, written_extent(runs)))
             for chunk, limit in sheet.rows():
@@ -190,6 +193,14 @@ def _patch_sheet(source: Path, request: _SheetRequest, styles: Styles,
             after_rows, filter_range = grown_filter(b"".join(sheet.after_rows()), last_row)
             writer.write(after_rows)
             return PatchedSheet(writer.close(), filter_range)
+
+
+def _wrapped(sheet: layout.Sheet, positions: dict[str, int], prelude: bytes
+             ) -> dict[int, int]:
+    """The columns whose texts wrap, with the characters a line holds at their width."""
+    widths = column_widths(prelude)
+    return {positions[c.key]: line_room(widths.get(positions[c.key], c.width))
+            for c in sheet.columns if c.wrap}
 
 
 class _SheetXml:
