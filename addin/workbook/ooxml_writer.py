@@ -125,6 +125,9 @@ def _defined_names(content: WorkbookContent) -> str:
         for index, sheet in enumerate(content.sheets)
         if sheet.with_header and sheet.sheet.filtered
     ]
+    names += [f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+              f"{_quoted(sheet)}!$1:$1</definedName>"
+              for index, sheet in enumerate(content.sheets) if sheet.with_header]
     names += [f'<definedName name="{name}">{escape_attribute(reference)}</definedName>'
               for name, reference in sorted(content.names.items())]
     return f"<definedNames>{''.join(names)}</definedNames>" if names else ""

@@ -34,8 +34,15 @@ _HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
          'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">')
 _FROZEN_HEADER = ('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                   '<selection pane="bottomLeft"/>')
-_MARGINS = ('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/>')
+# Printed landscape on A4, one page wide (as many high as it takes), with narrow margins and
+# gridlines; the footer names the sheet (&A) and the page (&P of &N). The header row repeats on
+# every page through the workbook's print titles.
+_PRINTING = ('<printOptions gridLines="1"/>'
+             '<pageMargins left="0.25" right="0.25" top="0.75" bottom="0.75" header="0.3" '
+             'footer="0.3"/>'
+             '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+             '<headerFooter><oddFooter>&amp;L&amp;A&amp;R&amp;P / &amp;N</oddFooter>'
+             '</headerFooter>')
 
 # A cell holds at most 32 767 characters (UTF-16 code units); Excel repairs a file with a longer
 # text. A text of at most half as many characters always fits, whatever they are.
@@ -117,7 +124,8 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False,
     last_row = max(sheet_last_row(content), 1)
     tab = ' tabSelected="1"' if selected else ""
     widths = column_widths(content)
-    yield (f'{_HEAD}<sheetPr codeName="{sheet.code_name}"/>'
+    yield (f'{_HEAD}<sheetPr codeName="{sheet.code_name}"><pageSetUpPr fitToPage="1"/>'
+           "</sheetPr>"
            f'<dimension ref="A1:{last_col}{last_row}"/>'
            f'<sheetViews><sheetView{tab} workbookViewId="0">'
            f'{_FROZEN_HEADER if content.with_header else ""}</sheetView></sheetViews>'
@@ -144,7 +152,7 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False,
     if content.with_header and sheet.filtered:
         yield f'<autoFilter ref="{filter_range(content)}"/>'
     yield _validations(content)
-    yield f"{_MARGINS}</worksheet>"
+    yield f"{_PRINTING}</worksheet>"
 
 
 def _rows_with_inputs(columns: list[_Column], rows: list[list[Value]], first: int,
