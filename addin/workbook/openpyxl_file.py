@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import zipfile
 import zlib
 from contextlib import suppress
+from itertools import count
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.reader.excel import ExcelReader
@@ -118,7 +121,45 @@ def _save(book: Workbook, target: Path) -> None:
     Windows cannot remove the file, and the archive writes itself out when collected."""
     book.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(book, archive).save()
+        ExcelWriter(book, _UniqueRootIds(archive)).save()
+
+
+class _UniqueRootIds:
+    """The archive openpyxl writes into, with the package's relationships given unique ids:
+    openpyxl numbers its own from rId1 and appends the ribbon's with the id it had (rId2 in
+    our workbooks), and Excel refuses a package whose relationship ids repeat."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+
+    def writestr(self, name: str, data: str | bytes, *args: Any, **kwargs: Any) -> None:
+        if name == _ROOT_RELS:
+            data = unique_relationship_ids(data if isinstance(data, bytes) else data.encode())
+        self.archive.writestr(name, data, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.archive, name)
+
+
+_ROOT_RELS = "_rels/.rels"
+_RELATIONSHIP_ID = re.compile(rb'(<Relationship\b[^>]*?\bId=")([^"]*)(")')
+
+
+def unique_relationship_ids(rels: bytes) -> bytes:
+    """Relationships with each id once: a repeated one gets the next free rIdN."""
+    taken = {match[2] for match in _RELATIONSHIP_ID.finditer(rels)}
+    seen: set[bytes] = set()
+    number = count(1)
+
+    def unique(match: re.Match[bytes]) -> bytes:
+        rel_id = match[2]
+        if rel_id in seen:
+            rel_id = next(i for n in number if (i := b"rId%d" % n) not in taken)
+            taken.add(rel_id)
+        seen.add(rel_id)
+        return match[1] + rel_id + match[3]
+
+    return _RELATIONSHIP_ID.sub(unique, rels)
 
 
 def _worksheet(book: Workbook, titles: dict[str, str], sheet: layout.Sheet, file: str

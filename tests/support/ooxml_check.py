@@ -23,9 +23,9 @@ def available() -> bool:
     return VALIDATOR.is_file()
 
 
-def errors(paths: list[Path]) -> dict[Path, str]:
-    """Each file the validator finds an ERROR in (Excel would repair or refuse it), with the
-    validator's report on it."""
+def errors(paths: list[Path]) -> dict[str, list[str]]:
+    """Each file the validator finds an ERROR in (Excel would repair or refuse it), by name,
+    with the validator's lines on it."""
     result = subprocess.run([sys.executable, str(VALIDATOR), "--no-readers", *map(str, paths)],
                             capture_output=True, text=True, timeout=300)
     if result.returncode not in (0, 1):
@@ -35,7 +35,14 @@ def errors(paths: list[Path]) -> dict[Path, str]:
                                                          strict=True)}
     if set(found) != set(paths):
         raise AssertionError(f"validate.py did not report on every file:\n{result.stdout}")
-    return {path: report for path, report in found.items() if _error_count(report)}
+    return {path.name: _error_lines(report) for path, report in found.items()
+            if _error_count(report)}
+
+
+def _error_lines(report: str) -> list[str]:
+    lines = [line.strip() for line in report.splitlines()]
+    return [line for line in lines if "[ERROR]" in line or ": INVALID" in line
+            or line.startswith("- ")] or [report]
 
 
 def _error_count(report: str) -> int:

@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 from addin import api
 from addin.register.location import register_for
 from addin.workbook import layout
+from addin.workbook.stamping import CannotPatch
 from tests.builders import AS_OF, item, small_utility, with_register, write_csv_ledger
 from tests.support import ooxml_check
 
@@ -32,18 +33,24 @@ def long_text_ledger(folder: Path) -> Path:
     return write_csv_ledger(folder, items, subscriptions)
 
 
-def review_and_commit(folder: Path, source: Path, language: str, suffix: str) -> list[Path]:
+def review_and_commit(folder: Path, source: Path, language: str, suffix: str,
+                      name: str = "review") -> list[Path]:
     """A review extracted, then committed: the review before, stamped, and its audit copy."""
-    config = replace(with_register(folder / f"register{suffix}.sqlite"), language=language)
+    config = replace(with_register(folder / f"register-{name}{suffix}.sqlite"),
+                     language=language)
     register_for(config).create()
-    review = folder / f"review-{language}{suffix}"
+    review = folder / f"{name}-{language}{suffix}"
     api.extract(source, review, as_of=AS_OF, config=config)
-    before = folder / f"extracted-{language}{suffix}"
+    before = folder / f"extracted-{name}-{language}{suffix}"
     before.write_bytes(review.read_bytes())
-    outcome = api.commit(review, folder / f"exports{suffix}", config=config,
+    outcome = api.commit(review, folder / f"exports-{name}{suffix}", config=config,
                          accept_proposals=True)
     [audit_copy] = [f for f in outcome.files if f.suffix == suffix]
     return [before, review, audit_copy]
+
+
+def cannot_patch(*args: object) -> None:
+    raise CannotPatch("this test wants the openpyxl fallback")
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +62,10 @@ def workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]
         written[language] = [api.write_template(folder / "template.xlsm", language=language)]
         for suffix in (".xlsm", ".xlsx"):
             written[language] += review_and_commit(folder, source, language, suffix)
+        with pytest.MonkeyPatch.context() as patch:  # a package the patch cannot stamp
+            patch.setattr("addin.workbook.openpyxl_file.write_stamped", cannot_patch)
+            written[language] += review_and_commit(folder, source, language, ".xlsm",
+                                                   "by-openpyxl")[1:]
     return written
 
 
@@ -62,7 +73,9 @@ def workbooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]
 def test_excel_opens_every_workbook_reliquat_writes_without_repairing_it(
         workbooks: dict[str, list[Path]], language: str) -> None:
     files = workbooks[language]
-    assert len(files) == 7  # template; review, stamped review and audit copy, .xlsm and .xlsx
+    # template; review, stamped review and audit copy, .xlsm and .xlsx; both stamped through
+    # openpyxl
+    assert len(files) == 9
     assert ooxml_check.errors(files) == {}
 
 
