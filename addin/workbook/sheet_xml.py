@@ -240,7 +240,11 @@ def _row_tag_ends(columns: list[_Column], by_column: list[tuple[Value, ...]], co
                 lines = wrapped if lines is None else list(map(max, lines, wrapped))
     if lines is None:
         return repeat('">', count)
-    return [f'" ht="{min(n, MOST_LINES) * LINE_HEIGHT}">' if n > 1 else '">' for n in lines]
+    return map(_ROW_TAG_ENDS.__getitem__, map(min, lines, repeat(MOST_LINES)))
+
+
+# The end of a row's start tag by its lines (0 and 1: the default height).
+_ROW_TAG_ENDS = ['">', '">', *(f'" ht="{n * LINE_HEIGHT}">' for n in range(2, MOST_LINES + 1))]
 
 
 def _lines_of(values: tuple[Value, ...], room: int) -> list[int] | None:
@@ -253,7 +257,7 @@ def _lines_of(values: tuple[Value, ...], room: int) -> list[int] | None:
         texts = [v if type(v) is str else "" for v in values]
         if max(map(len, texts), default=0) <= room:
             return None
-    return [line_count(text, room) if len(text) > room else 1 for text in texts]
+    return list(map(line_count, texts, repeat(room)))
 
 
 def _escaped_column(texts: tuple[str, ...]) -> list[str] | tuple[str, ...] | None:

@@ -65,14 +65,29 @@ def wrapped(words: list[str], characters: int) -> list[str]:
     return lines
 
 
-@lru_cache(maxsize=8192)
 def line_count(text: str, characters: int) -> int:
     """Lines a text takes wrapped in a column ``characters`` wide, as Excel wraps it: at
     spaces, a word wider than the column broken where it reaches the edge."""
+    if len(text) <= characters and "\n" not in text:
+        return 1
+    return _wrapped_line_count(text, characters)
+
+
+@lru_cache(maxsize=8192)
+def _wrapped_line_count(text: str, characters: int) -> int:
     count = 0
     for paragraph in text.splitlines() or [""]:
-        for line in wrapped(paragraph.split(), characters) or [""]:
-            count += max(1, math.ceil(len(line) / characters))
+        used = -1  # characters on the current line, -1 before its first word
+        lines = 1
+        for word in paragraph.split():
+            if used >= 0 and used + 1 + len(word) > characters:
+                lines, used = lines + 1, -1
+            if used < 0:  # a word wider than a line takes lines of its own
+                lines += (len(word) - 1) // characters
+                used = len(word)
+            else:
+                used += 1 + len(word)
+        count += lines
     return count
 
 
