@@ -119,23 +119,40 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False,
                  cut: CutTexts | None = None) -> Iterator[str]:
     """The worksheet part, in pieces of a few thousand rows; the texts it cuts are added to
     ``cut``."""
-    sheet = content.sheet
-    last_col = layout.column_letter(len(sheet.columns) - 1)
-    last_row = max(sheet_last_row(content), 1)
-    tab = ' tabSelected="1"' if selected else ""
     widths = column_widths(content)
-    yield (f'{_HEAD}<sheetPr codeName="{sheet.code_name}"><pageSetUpPr fitToPage="1"/>'
-           "</sheetPr>"
-           f'<dimension ref="A1:{last_col}{last_row}"/>'
-           f'<sheetViews><sheetView{tab} workbookViewId="0">'
-           f'{_FROZEN_HEADER if content.with_header else ""}</sheetView></sheetViews>'
-           f'<sheetFormatPr defaultRowHeight="15"/>{_cols(content, widths)}<sheetData>')
+    yield _prelude(content, widths, selected)
     first = 1
     if content.with_header:
         header = "".join(f'<c r="{layout.column_letter(i)}1" s="{HEADER_STYLE}" t="inlineStr">'
                          f"<is>{text_element(h)}</is></c>" for i, h in enumerate(content.header))
         yield f'<row r="1" ht="32.25" customHeight="1">{header}</row>'
         first = 2
+    yield from _data_rows(content, widths, first, cut or CutTexts())
+    yield "</sheetData>"
+    if content.with_header and content.sheet.filtered:
+        yield f'<autoFilter ref="{filter_range(content)}"/>'
+    yield _validations(content)
+    yield f"{_PRINTING}</worksheet>"
+
+
+def _prelude(content: SheetContent, widths: list[float], selected: bool) -> str:
+    """The worksheet up to its rows: properties, used range, view, columns."""
+    sheet = content.sheet
+    last_col = layout.column_letter(len(sheet.columns) - 1)
+    last_row = max(sheet_last_row(content), 1)
+    tab = ' tabSelected="1"' if selected else ""
+    return (f'{_HEAD}<sheetPr codeName="{sheet.code_name}"><pageSetUpPr fitToPage="1"/>'
+            "</sheetPr>"
+            f'<dimension ref="A1:{last_col}{last_row}"/>'
+            f'<sheetViews><sheetView{tab} workbookViewId="0">'
+            f'{_FROZEN_HEADER if content.with_header else ""}</sheetView></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/>{_cols(content, widths)}<sheetData>')
+
+
+def _data_rows(content: SheetContent, widths: list[float], first: int, cut: CutTexts
+               ) -> Iterator[str]:
+    """The rows below the header, the first numbered ``first``, a chunk at a time."""
+    sheet = content.sheet
     columns = [_Column(layout.column_letter(i), c, line_room(w) if c.wrap else None)
                for i, (c, w) in enumerate(zip(sheet.columns, widths, strict=True))]
     if content.input_rows is None:
@@ -146,13 +163,7 @@ def sheet_chunks(content: SheetContent, *, selected: bool = False,
         columns += [_Column(layout.column_letter(i), replace(c, editable=False),
                             columns[i].wrap_at) for i, c in enumerate(sheet.columns)]
         yield _rows_with_inputs(columns, content.rows, first, content.input_rows)
-    if cut is not None:
-        cut.count += sum(column.cut for column in columns)
-    yield "</sheetData>"
-    if content.with_header and sheet.filtered:
-        yield f'<autoFilter ref="{filter_range(content)}"/>'
-    yield _validations(content)
-    yield f"{_PRINTING}</worksheet>"
+    cut.count += sum(column.cut for column in columns)
 
 
 def _rows_with_inputs(columns: list[_Column], rows: list[list[Value]], first: int,
