@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from decimal import Decimal
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from typing import Any
 
 from addin.workbook import layout
@@ -268,7 +268,11 @@ def _lines_of(values: tuple[Value, ...], room: int) -> list[int] | None:
         texts = [v if type(v) is str else "" for v in values]
         if max(map(len, texts), default=0) <= room:
             return None
-    return list(map(line_count, texts, repeat(room)))
+    texts = list(texts)
+    lines = [1] * len(texts)
+    for row in compress(range(len(texts)), map(room.__lt__, map(len, texts))):
+        lines[row] = line_count(texts[row], room)  # only the texts wider than a line
+    return lines
 
 
 def _escaped_column(texts: tuple[str, ...]) -> list[str] | tuple[str, ...] | None:
