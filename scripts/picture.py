@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -21,8 +22,13 @@ from addin import api  # noqa: E402
 from addin.config import Config  # noqa: E402
 from addin.demo.ledger import generate_ledger  # noqa: E402
 from addin.locations import Location  # noqa: E402
+from addin.workbook import layout  # noqa: E402
+from addin.workbook.widths import line_count, line_room  # noqa: E402
 
 OUT = ROOT / "docs" / "review-workbook.png"
+
+
+DPI = 130
 
 
 def main() -> int:
@@ -34,33 +40,47 @@ def main() -> int:
         api.extract(work / "ledger.sqlite", review, as_of=dt.date(2026, 11, 30), config=config)
         page = printable_residuals(review, work / "residuals.xlsx")
         pdf = to_pdf(page, work)
-        subprocess.run(["pdftoppm", "-png", "-r", "120", "-f", "1", "-l", "1", "-x", "60",
-                        "-y", "60", "-W", "1280", "-H", "260", "-singlefile", str(pdf),
-                        str(work / "page")], check=True)
+        subprocess.run(["pdftoppm", "-png", "-r", str(DPI), "-f", "1", "-l", "1",
+                        *crop(left=0.2, top=0.7, width=11.3, height=2.45),
+                        "-singlefile", str(pdf), str(work / "page")], check=True)
         OUT.parent.mkdir(exist_ok=True)
         shutil.copyfile(work / "page.png", OUT)
     print(f"written {OUT.relative_to(ROOT)}")
     return 0
 
 
-def printable_residuals(review: Path, out: Path, rows: int = 14) -> Path:
-    """The Residuals sheet alone, its first rows and the columns a reviewer reads first."""
+def crop(*, left: float, top: float, width: float, height: float) -> list[str]:
+    """pdftoppm's crop box, given in inches of the landscape A4 page."""
+    return ["-x", str(round(left * DPI)), "-y", str(round(top * DPI)),
+            "-W", str(round(width * DPI)), "-H", str(round(height * DPI))]
+
+
+def printable_residuals(review: Path, out: Path, rows: int = 12) -> Path:
+    """The Residuals sheet alone, printed as the review prints it (landscape, one page wide),
+    its first rows, without the columns a reviewer reads least (label, items, proposed target)
+    and those filled by a commit (batch, check): the reviewer's columns print larger."""
     book = openpyxl.load_workbook(review)
     for name in book.sheetnames:
         if name != "Residuals":
             del book[name]
     sheet = book["Residuals"]
     sheet.delete_rows(rows + 2, sheet.max_row)
-    for letter in ("D", "L", "Q", "R", "S", "T", "U"):
-        sheet.column_dimensions[letter].hidden = True
-    sheet.column_dimensions["M"].width = 36
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_options.gridLines = True
+    for key in ("label", "item_count", "proposed_target", "batch", "check"):
+        sheet.column_dimensions[layout.column_letter(layout.RESIDUALS.index(key))].hidden = True
+    fit_heights(sheet, rows)
     book.save(out)
     return out
+
+
+def fit_heights(sheet: Worksheet, rows: int) -> None:
+    """Each row as high as its reason and name need, the hidden label left out."""
+    wrapped = [layout.RESIDUALS.index(key) for key in ("customer_name", "reason")]
+    for row in range(2, rows + 2):
+        lines = max(line_count(str(sheet.cell(row, column + 1).value or ""),
+                               line_room(sheet.column_dimensions[
+                                   layout.column_letter(column)].width))
+                    for column in wrapped)
+        sheet.row_dimensions[row].height = 15 * lines if lines > 1 else None
 
 
 def to_pdf(path: Path, work: Path) -> Path:

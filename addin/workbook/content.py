@@ -30,6 +30,8 @@ class SheetContent:
     validations: tuple[ListValidation, ...] = ()
     with_header: bool = True
     reserved_rows: int = 0  # rows the dropdowns cover beyond the data (for the template)
+    # The rows whose editable cells are the user's to fill (yellow); None: every row.
+    input_rows: frozenset[int] | None = None
 
     @property
     def title(self) -> str:
@@ -40,11 +42,20 @@ class SheetContent:
         return [c.header(self.language) for c in self.sheet.columns]
 
 
+@dataclass(frozen=True, slots=True)
+class CellAt:
+    sheet: str  # sheet key
+    row: int  # index in the sheet's rows
+    column: int  # 0-based
+
+
 @dataclass(slots=True)
 class WorkbookContent:
     sheets: list[SheetContent]
     names: dict[str, str] = field(default_factory=dict)  # defined name -> "Sheet!$A$1:$A$4"
     language: str = "en"
+    # Where a file writer says how many texts it cut to fit a cell; that sheet is written last.
+    cut_count_at: CellAt | None = None
 
     def sheet(self, key: str) -> SheetContent:
         for content in self.sheets:

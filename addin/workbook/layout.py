@@ -12,7 +12,7 @@ from enum import StrEnum
 from addin.domain.model import Action
 
 LANGUAGES = ("en", "fr", "de")
-AMOUNT = "0.00"
+AMOUNT = "#,##0.00"  # the group separator is the locale's (1'234.50 in Switzerland)
 DATE = "DD.MM.YYYY"
 INTEGER = "0"
 DATETIME = "DD.MM.YYYY HH:MM:SS"
@@ -39,9 +39,10 @@ class Column:
     fr: str
     de: str
     kind: Kind = Kind.TEXT
-    width: int = 14
+    width: int = 14  # at most, in characters: the content may make it narrower
     hidden: bool = False
     editable: bool = False
+    wrap: bool = False  # a text wider than the column goes on more lines
 
     def header(self, language: str) -> str:
         return str(getattr(self, language))
@@ -81,8 +82,8 @@ RESIDUALS = Sheet(
     (
         C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
         C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26),
-        C("label", "Label", "Libellé", "Bezeichnung", width=24),
+        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
+        C("label", "Label", "Libellé", "Bezeichnung", width=24, wrap=True),
         C("status", "Status", "Statut", "Status", width=11),
         C("currency", "Currency", "Monnaie", "Währung", width=9),
         C("balance", "Balance", "Solde", "Saldo", K.AMOUNT, 11),
@@ -93,14 +94,14 @@ RESIDUALS = Sheet(
           "Überfälliger Saldo Kunde", K.AMOUNT, 17),
         C("proposed_action", "Proposed action", "Action proposée", "Vorgeschlagene Aktion"),
         C("proposed_target", "Proposed target", "Cible proposée", "Vorgeschlagenes Ziel"),
-        C("reason", "Reason", "Motif", "Begründung", width=30),
+        C("reason", "Reason", "Motif", "Begründung", width=30, wrap=True),
         C("action", "Action", "Action", "Aktion", editable=True),
         C("target", "Target subscription", "Abonnement cible", "Zielabonnement",
           editable=True),
         C("accept", "Accept", "Accepter", "Akzeptieren", width=10, editable=True),
-        C("notes", "Notes", "Remarques", "Bemerkungen", width=24, editable=True),
+        C("notes", "Notes", "Remarques", "Bemerkungen", width=18, editable=True, wrap=True),
         C("batch", "Batch", "Lot", "Stapel", width=22),
-        C("check", "Check", "Contrôle", "Prüfung", width=40),
+        C("check", "Check", "Contrôle", "Prüfung", width=26, wrap=True),
         C("alt_start", "_alt_start", "_alt_start", "_alt_start", K.INTEGER, 4, hidden=True),
         C("alt_count", "_alt_count", "_alt_count", "_alt_count", K.INTEGER, 4, hidden=True),
         C("seal", "_check", "_check", "_check", width=34, hidden=True),
@@ -125,7 +126,7 @@ ITEMS = Sheet(
         C("original_amount", "Original amount", "Montant initial", "Ursprungsbetrag", K.AMOUNT),
         C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
         C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
         C("batch", "Batch", "Lot", "Stapel", width=22),
         C("seal", "_check", "_check", "_check", width=34, hidden=True),
         C("vat_code", "VAT code", "Code TVA", "MWST-Code", width=9),
@@ -138,13 +139,13 @@ EXCLUDED = Sheet(
     (
         C("item_id", "Item", "Poste", "Posten"),
         C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26),
+        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
         C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
         C("document_no", "Document", "Document", "Beleg"),
         C("due_date", "Due date", "Échéance", "Fälligkeit", K.DATE, 12),
         C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
         C("currency", "Currency", "Monnaie", "Währung", width=9),
-        C("reason", "Reason", "Motif", "Begründung", width=44),
+        C("reason", "Reason", "Motif", "Begründung", width=36, wrap=True),
     ),
     code_name="shExcluded",
 )
@@ -176,7 +177,7 @@ JOURNAL = Sheet(
         C("items", "Items", "Postes", "Posten", K.INTEGER, 8),
         C("amount", "Amount", "Montant", "Betrag", K.AMOUNT, 12),
         C("currency", "Currency", "Monnaie", "Währung", width=9),
-        C("detail", "Detail", "Détail", "Detail", width=60),
+        C("detail", "Detail", "Détail", "Detail", width=60, wrap=True),
     ),
     code_name="shJournal",
 )
@@ -184,8 +185,8 @@ JOURNAL = Sheet(
 CONTROL = Sheet(
     "control", "Control", "Contrôle", "Steuerung",
     (
-        C("label", "Setting", "Paramètre", "Einstellung", width=34),
-        C("value", "Value", "Valeur", "Wert", width=48, editable=True),
+        C("label", "Setting", "Paramètre", "Einstellung", width=44, wrap=True),
+        C("value", "Value", "Valeur", "Wert", width=50, editable=True, wrap=True),
         C("key", "_key", "_key", "_key", width=18, hidden=True),
     ),
     code_name="shControl",
@@ -231,6 +232,9 @@ CONTROL_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("items_flagged", "Items behind them", "Postes concernés", "Betroffene Posten"),
     ("items_excluded", "Small items excluded", "Petits postes exclus",
      "Ausgeschlossene Kleinposten"),
+    ("texts_cut", "Texts cut to fit a cell (32 767 characters)",
+     "Textes coupés (une cellule contient 32 767 caractères)",
+     "Gekürzte Texte (eine Zelle fasst 32 767 Zeichen)"),
     ("totals", "Totals by proposal", "Totaux par proposition", "Summen nach Vorschlag"),
     ("vat_total", "VAT share of the proposed write-offs", "Part de TVA des pertes proposées",
      "MWST-Anteil der vorgeschlagenen Ausbuchungen"),

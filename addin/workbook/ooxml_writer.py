@@ -4,11 +4,12 @@ ribbon, in one pass: each sheet is streamed into the zip as its rows are formatt
 from __future__ import annotations
 
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from addin.workbook import package
-from addin.workbook.content import SheetContent, WorkbookContent
-from addin.workbook.sheet_xml import escape_attribute, filter_range, sheet_chunks
+from addin.workbook.content import CellAt, SheetContent, WorkbookContent
+from addin.workbook.sheet_xml import CutTexts, escape_attribute, filter_range, sheet_chunks
 from addin.workbook.styles import styles_xml
 
 # Deflate level 1: the sheets are large and repetitive; the file is ~15 % bigger than at
@@ -32,14 +33,32 @@ def write_package(content: WorkbookContent, path: Path, *, vba_project: bytes | 
         parts = _small_parts(content, vba_project is not None, ribbon_xml is not None)
         for name, text in parts.items():
             _add(archive, name, text.encode("utf-8"))
-        for index, sheet in enumerate(content.sheets, start=1):
-            with archive.open(_info(f"xl/worksheets/sheet{index}.xml"), "w") as stream:
-                for chunk in sheet_chunks(sheet, selected=index == 1):
-                    stream.write(chunk.encode("utf-8"))
+        _write_sheets(archive, content)
         if vba_project is not None:
             _add(archive, "xl/vbaProject.bin", vba_project)
         if ribbon_xml is not None:
             _add(archive, package.RIBBON_PART, ribbon_xml)
+
+
+def _write_sheets(archive: zipfile.ZipFile, content: WorkbookContent) -> None:
+    """Each sheet streamed into its part; the sheet that says how many texts were cut to fit
+    a cell comes last, once they are counted (the order of parts in a package is free)."""
+    at = content.cut_count_at
+    numbered = list(enumerate(content.sheets, start=1))
+    numbered.sort(key=lambda pair: at is not None and pair[1].sheet.key == at.sheet)
+    cut = CutTexts()
+    for index, sheet in numbered:
+        if at is not None and sheet.sheet.key == at.sheet:
+            sheet = _with_value(sheet, at, cut.count)
+        with archive.open(_info(f"xl/worksheets/sheet{index}.xml"), "w") as stream:
+            for chunk in sheet_chunks(sheet, selected=index == 1, cut=cut):
+                stream.write(chunk.encode("utf-8"))
+
+
+def _with_value(sheet: SheetContent, at: CellAt, value: int) -> SheetContent:
+    rows = list(sheet.rows)
+    rows[at.row] = [*rows[at.row][:at.column], value, *rows[at.row][at.column + 1:]]
+    return replace(sheet, rows=rows)
 
 
 def _small_parts(content: WorkbookContent, vba: bool, ribbon: bool) -> dict[str, str]:
@@ -106,6 +125,9 @@ def _defined_names(content: WorkbookContent) -> str:
         for index, sheet in enumerate(content.sheets)
         if sheet.with_header and sheet.sheet.filtered
     ]
+    names += [f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+              f"{_quoted(sheet)}!$1:$1</definedName>"
+              for index, sheet in enumerate(content.sheets) if sheet.with_header]
     names += [f'<definedName name="{name}">{escape_attribute(reference)}</definedName>'
               for name, reference in sorted(content.names.items())]
     return f"<definedNames>{''.join(names)}</definedNames>" if names else ""

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import zipfile
 import zlib
 from contextlib import suppress
+from itertools import count
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.reader.excel import ExcelReader
@@ -22,6 +25,7 @@ from addin.workbook.calamine_reader import read_sheets
 from addin.workbook.content import Value
 from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles, header_positions
+from addin.workbook.sheet_xml import cell_text
 from addin.workbook.stamping import CannotPatch, write_stamped
 
 
@@ -122,7 +126,45 @@ def _save(book: Workbook, target: Path) -> None:
     Windows cannot remove the file, and the archive writes itself out when collected."""
     book.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(book, archive).save()
+        ExcelWriter(book, _UniqueRootIds(archive)).save()
+
+
+class _UniqueRootIds:
+    """The archive openpyxl writes into, with the package's relationships given unique ids:
+    openpyxl numbers its own from rId1 and appends the ribbon's with the id it had (rId2 in
+    our workbooks), and Excel refuses a package whose relationship ids repeat."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+
+    def writestr(self, name: str, data: str | bytes, *args: Any, **kwargs: Any) -> None:
+        if name == _ROOT_RELS:
+            data = unique_relationship_ids(data if isinstance(data, bytes) else data.encode())
+        self.archive.writestr(name, data, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.archive, name)
+
+
+_ROOT_RELS = "_rels/.rels"
+_RELATIONSHIP_ID = re.compile(rb'(<Relationship\b[^>]*?\bId=")([^"]*)(")')
+
+
+def unique_relationship_ids(rels: bytes) -> bytes:
+    """Relationships with each id once: a repeated one gets the next free rIdN."""
+    taken = {match[2] for match in _RELATIONSHIP_ID.finditer(rels)}
+    seen: set[bytes] = set()
+    number = count(1)
+
+    def unique(match: re.Match[bytes]) -> bytes:
+        rel_id = match[2]
+        if rel_id in seen:
+            rel_id = next(i for n in number if (i := b"rId%d" % n) not in taken)
+            taken.add(rel_id)
+        seen.add(rel_id)
+        return match[1] + rel_id + match[3]
+
+    return _RELATIONSHIP_ID.sub(unique, rels)
 
 
 def _worksheet(book: Workbook, titles: dict[str, str], sheet: layout.Sheet, file: str
@@ -151,6 +193,17 @@ def _append_rows(ws: Worksheet, rows: list[list[Value]]) -> None:
             set_value(cell, value)
             if value is not None and not isinstance(value, str):
                 cell.number_format = layout.NUMBER_FORMATS.get(formats[index], "General")
+    _grow_filter(ws, next_row + len(rows) - 1)
+
+
+def _grow_filter(ws: Worksheet, last_row: int) -> None:
+    """The sheet's filter over the rows appended (openpyxl writes its hidden name from it)."""
+    if not ws.auto_filter.ref:
+        return
+    first, _, last = ws.auto_filter.ref.partition(":")
+    letters = (last or first).rstrip("0123456789")
+    if int((last or first)[len(letters):]) < last_row:
+        ws.auto_filter.ref = f"{first}:{letters}{last_row}"
 
 
 def _last_filled_row(ws: Worksheet) -> int:
@@ -188,6 +241,8 @@ def install_stamped_file(workbook: Path, stamped: Path, signature: str) -> str:
 
 
 def set_value(cell: object, value: Value) -> None:
+    if isinstance(value, str):
+        value = cell_text(value)
     cell.value = value  # type: ignore[attr-defined]
     if isinstance(value, str):
         cell.data_type = "s"  # type: ignore[attr-defined]  # never a formula

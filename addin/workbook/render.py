@@ -12,7 +12,7 @@ from addin.domain.model import Action, Residual, Selection
 from addin.domain.money import ZERO
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal, rules_seal
 from addin.workbook import layout
-from addin.workbook.content import ListValidation, SheetContent, Value, WorkbookContent
+from addin.workbook.content import CellAt, ListValidation, SheetContent, Value, WorkbookContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
     accept_words = layout.ACCEPT_VALUES[lang]
     content = WorkbookContent(
         sheets=[
-            SheetContent(layout.CONTROL, lang, control_rows(selection, info)),
+            control_sheet(lang, control_rows(selection, info)),
             _residuals(selection, offsets, info),
             SheetContent(layout.ITEMS, lang, _items(selection, info)),
             SheetContent(layout.EXCLUDED, lang, _excluded(selection)),
@@ -63,8 +63,14 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
         ],
         names=list_names(lang, len(alternatives_rows) - 1),
         language=lang,
+        cut_count_at=_control_cell("texts_cut"),
     )
     return content
+
+
+def _control_cell(key: str) -> CellAt:
+    keys = [row[0] for row in layout.CONTROL_ROWS]
+    return CellAt(layout.CONTROL.key, keys.index(key), layout.CONTROL.index("value"))
 
 
 def list_names(language: str, alternative_count: int) -> dict[str, str]:
@@ -129,6 +135,13 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
         )
     index = {"en": 1, "fr": 2, "de": 3}[str(lang)]
     return [[row[index], values.get(row[0]), row[0]] for row in layout.CONTROL_ROWS]
+
+
+def control_sheet(language: str, rows: list[list[Value]]) -> SheetContent:
+    """Control, where only the inputs are the accountant's to fill (yellow)."""
+    keys = [row[0] for row in layout.CONTROL_ROWS]
+    inputs = frozenset(keys.index(key) for key in layout.CONTROL_INPUTS)
+    return SheetContent(layout.CONTROL, language, rows, input_rows=inputs)
 
 
 def proposal_totals(residuals: tuple[Residual, ...]) -> str:
@@ -244,8 +257,8 @@ def template_content(language: str = "en", inputs: dict[str, Value] | None = Non
     residuals.reserved_rows = rows
     return WorkbookContent(
         sheets=[
-            SheetContent(layout.CONTROL, language,
-                         control_rows(None, None, {"language": language, **(inputs or {})})),
+            control_sheet(language,
+                          control_rows(None, None, {"language": language, **(inputs or {})})),
             residuals,
             SheetContent(layout.ITEMS, language, []),
             SheetContent(layout.EXCLUDED, language, []),

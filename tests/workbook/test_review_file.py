@@ -9,6 +9,7 @@ import pytest
 from addin import api
 from addin.config import Config
 from addin.domain.problems import WorkbookError
+from addin.workbook import layout
 from addin.workbook.calamine_reader import read_review
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
@@ -29,10 +30,32 @@ def test_sheets_headers_and_formats_an_accountant_expects(review):
     residuals = book["Residuals"]
     assert residuals.freeze_panes == "A2"
     assert residuals.auto_filter.ref == "A1:X5"
-    assert residuals["G2"].number_format == "0.00"
+    assert residuals["G2"].number_format == "#,##0.00"
     assert residuals.column_dimensions["T"].hidden and residuals.column_dimensions["V"].hidden
     assert book["Items"]["F2"].number_format == "DD.MM.YYYY"
     assert [c.value for c in residuals[1]][:3] == ["Subscription", "Customer", "Name"]
+
+
+YELLOW = "FFFFF4CC"
+
+
+def test_amounts_show_thousands_separators(review):
+    book = openpyxl.load_workbook(review)
+    residuals, items = book["Residuals"], book["Items"]
+    assert {residuals.cell(2, column).number_format for column in (7, 9, 10)} == {"#,##0.00"}
+    assert {items.cell(2, column).number_format for column in (8, 9)} == {"#,##0.00"}
+    threshold = next(row for row in book["Control"].iter_rows() if row[2].value == "threshold")
+    assert threshold[1].number_format == "#,##0.00"
+
+
+@pytest.mark.parametrize("workbook", ["review", "template"])
+def test_on_control_only_the_inputs_are_yellow(review, tmp_path, workbook):
+    path = review if workbook == "review" else api.write_template(tmp_path / "t.xlsm")
+    control = openpyxl.load_workbook(path)["Control"]
+    yellow = {row[2].value for row in control.iter_rows(min_row=2)
+              if row[1].fill.fgColor.rgb == YELLOW}
+    assert yellow == set(layout.CONTROL_INPUTS)
+    assert {cell.fill.fgColor.rgb for cell in control["A"]} != {YELLOW}
 
 
 def test_dropdowns_take_their_lists_from_defined_names(review):

@@ -67,7 +67,7 @@ def test_numbers_dates_and_their_formats(written: Path) -> None:
         "B1", dt.datetime(2026, 12, 2, 14, 30, 15), "anna", "action", None, 1, 1,
         pytest.approx(123456789.99), "CHF"]
     assert [c.number_format for c in (last[1], last[5], last[7])] == [
-        "DD.MM.YYYY HH:MM:SS", "0", "0.00"]
+        "DD.MM.YYYY HH:MM:SS", "0", "#,##0.00"]
     assert last[9].value is None  # an empty text writes no cell
 
 

@@ -196,6 +196,15 @@ def test_a_text_loses_only_the_characters_xml_cannot_hold(review: Path):
     assert cell(out, "Residuals", "Q3").value == "\tx\ny "
 
 
+def test_a_stamped_text_too_long_for_a_cell_is_cut_with_a_marker(review: Path, monkeypatch):
+    stamps = Stamps(residuals={(2, "check"): "not committed: " + "changed; " * 5000})
+    for out in (patched(review, stamps), by_openpyxl(review, stamps, monkeypatch)):
+        check = read_sheets(out)["Residuals"][1][18]
+        assert len(check) == 32_767, out.name
+        assert check.startswith("not committed: changed; ")
+        assert check.endswith("… [cut: 45 015 characters in all]")
+
+
 def test_untouched_cells_and_parts_stay_as_they_were(review: Path):
     before = parts(review)
     out = patched(review, commit_stamps(range(2, 5), range(2, 6)))
@@ -203,7 +212,8 @@ def test_untouched_cells_and_parts_stay_as_they_were(review: Path):
 
     titles = sheet_parts(review)
     sheets = {titles["Residuals"], titles["Items"], titles["Journal"]}
-    touched = {*sheets, "xl/styles.xml"}  # styles only if a number format is missing
+    # styles only if a number format is missing; workbook.xml for the Journal's filter
+    touched = {*sheets, "xl/styles.xml", "xl/workbook.xml"}
     assert list(after) == list(before)  # same parts, same order
     assert sheets <= {name for name in before if after[name] != before[name]} <= touched
     with zipfile.ZipFile(review) as old, zipfile.ZipFile(out) as new:
@@ -251,12 +261,32 @@ def test_journal_rows_go_after_the_existing_ones_with_their_number_formats(revie
     sheet = openpyxl.load_workbook(second)["Journal"]
     assert [(c.number_format, c.value) for c in sheet[7]][1:8] == [
         ("DD.MM.YYYY HH:MM:SS", NOW), ("General", "anna"), ("General", "action"),
-        ("General", "REBILL"), ("0", 1), ("0", 1), ("0.00", 0.5)]
+        ("General", "REBILL"), ("0", 1), ("0", 1), ("#,##0.00", 0.5)]
     xml = sheet_xml(second, "Journal")
     for amount in (b"0.50", b"1234567.89", b"-0.05"):  # Decimal as written, never a float
         assert xml.count(b"<v>" + amount + b"</v>") == 2
     assert b'<dimension ref="A1:J9"' in xml
     assert parts(second)["xl/styles.xml"] == parts(first)["xl/styles.xml"]
+
+
+def filters(path: Path) -> tuple[str, str]:
+    """The Journal's autofilter and its hidden _FilterDatabase name."""
+    book = openpyxl.load_workbook(path)
+    index = book.sheetnames.index("Journal")
+    workbook = parts(path)["xl/workbook.xml"].decode()
+    [name] = re.findall(rf'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}"'
+                        r"[^>]*>([^<]*)</definedName>", workbook)
+    return book["Journal"].auto_filter.ref, name
+
+
+def test_the_journal_filter_covers_the_rows_each_commit_appends(review: Path, monkeypatch):
+    assert filters(review) == ("A1:J1", "'Journal'!$A$1:$J$1")
+    first = patched(review, commit_stamps([], [], batch="B1"), "first")
+    assert filters(first) == ("A1:J5", "'Journal'!$A$1:$J$5")
+    assert filters(patched(first, commit_stamps([], [], batch="B2"), "second")) == (
+        "A1:J9", "'Journal'!$A$1:$J$9")
+    assert filters(by_openpyxl(first, commit_stamps([], [], batch="B2"), monkeypatch)) == (
+        "A1:J9", "'Journal'!$A$1:$J$9")
 
 
 def test_styles_are_patched_as_text_keeping_their_namespaces(review: Path):
@@ -288,7 +318,7 @@ def test_styles_are_patched_as_text_keeping_their_namespaces(review: Path):
     assert rest[end:] == before[before.index(b"</cellXfs>"):]
     sheet = openpyxl.load_workbook(out)["Journal"]
     assert [sheet[ref].number_format for ref in ("B3", "F3", "H3")] == [
-        "DD.MM.YYYY HH:MM:SS", "0", "0.00"]
+        "DD.MM.YYYY HH:MM:SS", "0", "#,##0.00"]
 
 
 def test_the_same_values_as_openpyxl_writes(review: Path, openpyxl_review: Path,

@@ -21,7 +21,9 @@ from pathlib import Path
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.workbook.package_check import ZIP_ERRORS
 from addin.workbook.port import Stamps
+from addin.workbook.stamping.filters import with_filter_database
 from addin.workbook.stamping.package import (
+    Book,
     CannotPatch,
     member,
     new_part,
@@ -52,6 +54,14 @@ def write_stamped(source: Path, target: Path, stamps: Stamps) -> None:
                                      f"the workbook's zip package is damaged: {exc}")]) from exc
 
 
+def _with_filters(workbook: bytes, book: Book, filters: dict[str, bytes]) -> bytes:
+    """workbook.xml with each grown filter's hidden name following it."""
+    titles = list(book.sheets)
+    for title, filter_range in filters.items():
+        workbook = with_filter_database(workbook, titles.index(title), filter_range)
+    return workbook
+
+
 # What zipfile raises while reading a part: its header, compressed data or CRC is damaged, or its
 # compression method is unknown.
 _DAMAGED_PART = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
@@ -62,7 +72,14 @@ def _write_stamped(source: Path, archive: zipfile.ZipFile, target: Path, stamps:
     book = read_book(archive)
     styles = Styles(source, book.styles)
     strings = SharedStrings(source, book.shared_strings)
-    replaced = patch_sheets(source, sheet_requests(book, stamps), styles, strings)
+    requests = sheet_requests(book, stamps)
+    patched = patch_sheets(source, requests, styles, strings)
+    replaced = {request.part: patched[request.title].part for request in requests}
+    filters = {title: sheet.filter_range for title, sheet in patched.items()
+               if sheet.filter_range is not None}
+    if filters:
+        replaced[book.main] = new_part(_with_filters(archive.read(book.main), book, filters),
+                                       member(archive, book.main))
     if styles.changed:
         assert book.styles is not None
         replaced[book.styles] = new_part(styles.patched(), member(archive, book.styles))

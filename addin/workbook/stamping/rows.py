@@ -13,9 +13,10 @@ from itertools import chain, repeat
 
 from addin.workbook import layout
 from addin.workbook.content import Value
-from addin.workbook.sheet_xml import excel_serial, text_element
+from addin.workbook.sheet_xml import LINE_HEIGHT, MOST_LINES, excel_serial, text_element
 from addin.workbook.stamping.package import CannotPatch, xml_int
 from addin.workbook.stamping.styles import Styles, xml_attributes
+from addin.workbook.widths import line_count
 
 _MIN_RUN = 8  # rows from which a run is tried in one pass
 _SLASH = ord("/")
@@ -30,6 +31,7 @@ _CUSTOM_FORMAT = re.compile(rb'\scustomFormat="(?:1|true)"')
 _FORMULA_TAG = re.compile(rb"<f(?:\s[^>]*)?/?>")
 _DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?"')
 _COL = re.compile(rb"<col\b([^>]*?)/?>")
+_HEIGHT = re.compile(rb'\sht="([^"]*)"')
 
 
 RowCells = list[tuple[int, Value]]  # (0-based column, value), in column order
@@ -78,6 +80,22 @@ def row_number_at(data: bytes, at: int) -> int:
 # --- rows and cells ----------------------------------------------------------------------------
 
 
+def column_widths(prelude: bytes) -> dict[int, float]:
+    """The width each <col> range gives its columns (0-based), in characters."""
+    widths: dict[int, float] = {}
+    for col in _COL.finditer(prelude):
+        attributes = xml_attributes(col[1])
+        if b"width" in attributes and b"min" in attributes:
+            first = xml_int(attributes[b"min"], "a column range's min") - 1
+            last = xml_int(attributes.get(b"max", attributes[b"min"]), "a column range's max")
+            try:
+                width = float(attributes[b"width"])
+            except ValueError as exc:
+                raise CannotPatch(f"a column width is not a number: {exc}") from exc
+            widths.update(dict.fromkeys(range(first, min(last, first + 16_384)), width))
+    return widths
+
+
 class ColumnStyles:
     """The style each <col> range gives its empty cells: a cell inserted there takes it."""
 
@@ -108,8 +126,9 @@ class RowPatcher:
     one pass over its rows' XML; any other row is patched on its own."""
 
     def __init__(self, runs: list[Run], cells: CellXml, column_styles: ColumnStyles,
-                 width: int) -> None:
+                 width: int, wrapped: dict[int, int] | None = None) -> None:
         self.runs = runs
+        self.wrapped = wrapped or {}  # column -> characters a line holds, where texts wrap
         self.index = 0  # the run being written
         self.next_row = runs[0].first if runs else 0  # rows before it are written
         self.cells = cells
@@ -168,8 +187,8 @@ class RowPatcher:
         """The end of the run's rows once written, or None if they are not all of the shape
         ``_inserted_before_next_cell`` handles."""
         start = chunk.find(b'<row r="%d"' % first, position)
-        if start < 0 or not self._cells_have_refs(chunk):
-            return None
+        if start < 0 or not self._cells_have_refs(chunk) or self._lines(cells) > 1:
+            return None  # (a row that grows gets its height one by one)
         if last + 1 == limit:  # the chunk ends with the row before ``limit``
             end = len(chunk)
         else:
@@ -238,7 +257,9 @@ class RowPatcher:
         if end < 0:
             raise CannotPatch(f"row {number} is not closed")
         tag = chunk[start:tag_end]
-        pieces.append(_open_row_tag(tag) if empty or b" spans=" in tag else tag)
+        if empty or b" spans=" in tag:
+            tag = _open_row_tag(tag)
+        pieces.append(_with_height(tag, self._lines(cells)))
         if not self.chunk_cells_have_refs:
             _check_cell_refs(chunk, tag_end, end)
         digits = b'%d"' % number
@@ -301,7 +322,13 @@ class RowPatcher:
                                   existing=False) for column, value in cells]
         if not any(written):
             return b""
-        return b'<row r="%d">' % number + b"".join(written) + b"</row>"
+        tag = _with_height(b'<row r="%d">' % number, self._lines(cells))
+        return tag + b"".join(written) + b"</row>"
+
+    def _lines(self, cells: RowCells) -> int:
+        """The most lines a wrapped text of ``cells`` takes."""
+        return max((line_count(value, self.wrapped[column]) for column, value in cells
+                    if column in self.wrapped and isinstance(value, str)), default=1)
 
 
 def _copy(pieces: list[bytes | memoryview], chunk: bytes, view: memoryview, start: int,
@@ -340,6 +367,22 @@ def _cell_end(chunk: bytes, start: int, limit: int) -> int:
     if close < 0:
         raise CannotPatch("a cell element is not closed in its row")
     return close + len(b"</c>")
+
+
+def _with_height(tag: bytes, lines: int) -> bytes:
+    """A row's start tag, high enough for ``lines`` lines (never lower than it was)."""
+    if lines <= 1:
+        return tag
+    height = min(lines, MOST_LINES) * LINE_HEIGHT
+    current = _HEIGHT.search(tag)
+    if current is None:
+        return tag[:-1] + b' ht="%d">' % height
+    try:
+        if float(current[1]) >= height:
+            return tag
+    except ValueError:
+        pass
+    return tag[:current.start(1)] + b"%d" % height + tag[current.end(1):]
 
 
 def _open_row_tag(tag: bytes) -> bytes:

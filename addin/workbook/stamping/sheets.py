@@ -19,6 +19,7 @@ from addin.workbook import layout
 from addin.workbook.content import Value
 from addin.workbook.port import Stamps
 from addin.workbook.review import find_titles, header_positions
+from addin.workbook.stamping.filters import grown_filter
 from addin.workbook.stamping.package import (
     MAIN_NS,
     Book,
@@ -34,12 +35,14 @@ from addin.workbook.stamping.rows import (
     RowPatcher,
     Run,
     column_index,
+    column_widths,
     row_end_at,
     row_number_at,
     with_dimension,
     written_extent,
 )
 from addin.workbook.stamping.styles import Styles
+from addin.workbook.widths import line_room
 
 _MAIN = f"{{{MAIN_NS}}}"
 _CHUNK = 4 << 20  # bytes of sheet XML patched at a time
@@ -141,19 +144,26 @@ def _journal_kinds(request: _SheetRequest, positions: dict[str, int]) -> dict[in
 # --- patching the sheets -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PatchedSheet:
+    part: NewPart
+    filter_range: bytes | None  # the sheet's filter, grown over the Journal rows appended
+
+
 def patch_sheets(source: Path, requests: list[_SheetRequest], styles: Styles,
-                  strings: SharedStrings) -> dict[str, NewPart]:
+                  strings: SharedStrings) -> dict[str, PatchedSheet]:
     """Each sheet in a thread of its own, compressed by a pool: zlib works outside the GIL
-    while rows are patched."""
+    while rows are patched. Keyed by sheet title."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as compressors, \
             ThreadPoolExecutor(max_workers=max(len(requests), 1)) as sheets:
-        futures = {r.part: sheets.submit(_patch_sheet, source, r, styles, strings, compressors)
+        futures = {r.title: sheets.submit(_patch_sheet, source, r, styles, strings,
+                                          compressors)
                    for r in requests}
-        return {part: future.result() for part, future in futures.items()}
+        return {title: future.result() for title, future in futures.items()}
 
 
 def _patch_sheet(source: Path, request: _SheetRequest, styles: Styles,
-                 strings: SharedStrings, compressors: Executor) -> NewPart:
+                 strings: SharedStrings, compressors: Executor) -> PatchedSheet:
     with zipfile.ZipFile(source) as archive:
         info = member(archive, request.part)
         with archive.open(info) as part:
@@ -168,15 +178,29 @@ def _patch_sheet(source: Path, request: _SheetRequest, styles: Styles,
             positions = header_positions(header, request.sheet, request.title, str(source))
             runs = _runs(request, positions, next_free_row)
             cells = CellXml(styles, _journal_kinds(request, positions))
-            patcher = RowPatcher(runs, cells, ColumnStyles(sheet.prelude), len(header))
+            patcher = RowPatcher(runs, cells, ColumnStyles(sheet.prelude), len(header),
+                                 _wrapped(request.sheet, positions, sheet.prelude))
             writer = PartWriter(info.compress_type, compressors)
             writer.write(with_dimension(sheet.prelude, written_extent(runs)))
             for chunk, limit in sheet.rows():
                 writer.write(b"".join(patcher.patch(chunk, limit)))
             assert patcher.done
-            for block in sheet.after_rows():
-                writer.write(block)
-            return writer.close()
+            if not request.journal_rows:
+                for block in sheet.after_rows():
+                    writer.write(block)
+                return PatchedSheet(writer.close(), None)
+            last_row = next_free_row + len(request.journal_rows) - 1
+            after_rows, filter_range = grown_filter(b"".join(sheet.after_rows()), last_row)
+            writer.write(after_rows)
+            return PatchedSheet(writer.close(), filter_range)
+
+
+def _wrapped(sheet: layout.Sheet, positions: dict[str, int], prelude: bytes
+             ) -> dict[int, int]:
+    """The columns whose texts wrap, with the characters a line holds at their width."""
+    widths = column_widths(prelude)
+    return {positions[c.key]: line_room(widths.get(positions[c.key], c.width))
+            for c in sheet.columns if c.wrap}
 
 
 class _SheetXml:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from addin.workbook.stamping.package import CannotPatch, member, xml_int
 
-_BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2}
+_BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0.00": 4}
 
 
 _ATTRIBUTE = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
