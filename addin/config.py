@@ -55,10 +55,14 @@ class Config:
     register: Location | None = None  # None: the user's default register
     language: str = "en"
     path: Path | None = None
+    rebill_text: str = ""  # [billing] text as given; else the language's default
 
     @property
     def ledgering(self) -> Ledgering:
-        return Ledgering(self.accounts, self.billing, self.vat_rates)
+        """How batches are posted; the invoice text in the workbook's language, unless
+        [billing] text names one."""
+        text = self.rebill_text or REBILL_TEXTS.get(self.language, REBILL_TEXTS["en"])
+        return Ledgering(self.accounts, replace(self.billing, text=text), self.vat_rates)
 
     def header_for(self, entity: str, canonical: str) -> str:
         return self.columns.get(entity, {}).get(canonical, canonical)
@@ -134,7 +138,8 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
     )
 
     accounts = Accounts(**_strings(section("accounts"), Accounts(), "accounts", file, problems))
-    billing = Billing(**_strings(section("billing"), Billing(), "billing", file, problems))
+    billing = _billing(section("billing"), file, problems)
+    rebill_text = str(section("billing").get("text") or "")
     vat_rates = _vat_rates(section("vat"), file, problems)
 
     columns: dict[str, dict[str, str]] = {}
@@ -193,6 +198,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> Config:
         register=register,
         language=language,
         path=path,
+        rebill_text=rebill_text,
     )
 
 
@@ -220,6 +226,22 @@ def _register(data: dict[str, Any], path: Path, problems: list[Problem]) -> Loca
             return None
         return Location.of(value)
     return Location.of(value, base=path.parent)
+
+
+REBILL_TEXTS = {"en": "Balance of previous invoices", "fr": "Solde de factures précédentes",
+                "de": "Restbetrag früherer Rechnungen"}
+
+
+def _billing(data: dict[str, Any], file: str, problems: list[Problem]) -> Billing:
+    given = _strings(data, Billing(), "billing", file, problems)
+    try:
+        given.get("posting_text", Billing().posting_text).format(action="REBILL",
+                                                                 document="F1")
+    except (KeyError, IndexError, ValueError) as exc:
+        problems.append(Problem(Where(file, record="[billing] posting_text"),
+                                f"may name only {{action}} and {{document}}: {exc}"))
+        given.pop("posting_text")
+    return Billing(**given)
 
 
 def _vat_rates(data: dict[str, Any], file: str, problems: list[Problem]) -> dict[str, Decimal]:

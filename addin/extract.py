@@ -19,6 +19,7 @@ from addin.domain.model import Rules, Selection
 from addin.domain.money import ZERO
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.rules import select
+from addin.domain.texts import text
 from addin.domain.transit import age
 from addin.locations import Location
 from addin.memory import paused_gc
@@ -133,13 +134,16 @@ def _transit_alert(register: Register, as_of: dt.date, days: int) -> str:
         return ""
     done = cleared(register)
     late = [d for d in rebills_due(register) if d.key not in done and age(d, as_of) > days]
+    day = f"{dt.date.fromisoformat(reconciled[:10]):%d.%m.%Y}"
     if not late:
-        return f"none over {days} days (reconciled {reconciled[:10]})"
+        return text("transit_none", "none over {days} days (reconciled {day})", days=days,
+                    day=day)
     totals = "; ".join(f"{cur} {amount:.2f}" for cur, amount in sorted(
         {c: sum((d.amount for d in late if d.currency == c), ZERO) for c in
          {d.currency for d in late}}.items()))
-    return (f"{len(late)} rebill line(s) not invoiced after {days} days ({totals}); "
-            f"reconciled {reconciled[:10]}: see reliquat reconcile")
+    return text("transit_late", "{count} rebill line(s) not invoiced after {days} days "
+                "({totals}); reconciled {day}: see reliquat reconcile", count=len(late),
+                days=days, totals=totals, day=day)
 
 
 @paused_gc()

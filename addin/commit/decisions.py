@@ -17,6 +17,7 @@ from addin.domain.model import Action
 from addin.domain.money import ZERO
 from addin.domain.problems import Problem, Where
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal
+from addin.domain.texts import text
 from addin.workbook.review import Review, ReviewItem, ReviewRow, is_no, is_yes
 
 
@@ -58,7 +59,8 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
         if row.accept and not (is_yes(row.accept) or is_no(row.accept)):
             reading.problems.append(Problem(Where(file, row.line,
                                                   review.column("residuals", "accept")),
-                                            f"not Yes or No: {row.accept!r}"))
+                                            text("not_yes_no", "not Yes or No: {value!r}",
+                                                 value=row.accept)))
             continue
         if not is_accepted(row, accept_proposals):
             continue
@@ -101,12 +103,13 @@ def _extracted(row: ReviewRow, items: list[ReviewItem]) -> RowFacts:
 
 def _action(row: ReviewRow, where: Where, column: str, problems: list[Problem]
             ) -> Action | None:
-    text = row.action or row.proposed_action
+    value = row.action or row.proposed_action
     try:
-        return Action(text)
+        return Action(value)
     except ValueError:
         problems.append(Problem(Where(where.file, where.line, column),
-                                f"not an action: {text!r} (REBILL, TRANSFER, WRITE_OFF, KEEP)"))
+                                text("not_an_action", "not an action: {value!r} (REBILL, "
+                                     "TRANSFER, WRITE_OFF, KEEP)", value=value)))
         return None
 
 
@@ -125,18 +128,19 @@ class _Check:
         for item in items:
             if item.seal != item_seal(secret, self.extraction_id, item.subscription_id,
                                       item.currency, item.customer_id, by_id[item.item_id]):
-                self.problems.append(Problem(Where(self.file, item.line, items_sheet),
-                    f"item {item.item_id} was changed since extraction (amount "
-                    f"{item.open_amount:.2f}); extract again"))
+                self.problems.append(Problem(Where(self.file, item.line, items_sheet), text(
+                    "item_edited", "item {item} was changed since extraction (amount "
+                    "{amount}); extract again", item=item.item_id,
+                    amount=f"{item.open_amount:.2f}")))
         alternatives = self.review.alternatives.get(row.customer_id, ())
         if len(self.problems) == before and row.seal != row_seal(
                 secret, self.extraction_id, extracted, alternatives):
             self.problems.append(Problem(
                 Where(self.file, row.line, self.review.titles["residuals"],
                       f"subscription {row.subscription_id}"),
-                "this row was changed since extraction (its subscription, customer, currency, "
-                "status, balance, items or target list): was a column sorted on its own? "
-                "Extract again"))
+                text("row_edited", "this row was changed since extraction (its subscription, "
+                     "customer, currency, status, balance, items or target list): was a "
+                     "column sorted on its own? Extract again")))
         return len(self.problems) == before
 
     def consistent(self, row: ReviewRow, items: list[ReviewItem]) -> bool:
@@ -145,13 +149,14 @@ class _Check:
         if not items:
             self.problems.append(Problem(Where(self.file, row.line,
                                                record=f"subscription {row.subscription_id}"),
-                                         "no items for this row on the Items sheet"))
+                                         text("no_items", "no items for this row on the "
+                                                          "Items sheet")))
             return False
         total = sum((i.open_amount for i in items), ZERO)
         if total != row.balance:
             self.problems.append(Problem(
                 Where(self.file, row.line, self.review.column("residuals", "balance")),
-                f"balance {row.balance:.2f} is not the sum of its items {total:.2f}; "
-                f"extract again"))
+                text("balance_edited", "balance {balance} is not the sum of its items {total}; "
+                     "extract again", balance=f"{row.balance:.2f}", total=f"{total:.2f}")))
             return False
         return True

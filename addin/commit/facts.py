@@ -22,6 +22,7 @@ from addin.domain.facts import facts_now
 from addin.domain.model import BatchId, ItemId, OpenItem, Rules, Status, Subscription
 from addin.domain.problems import Problem, ReliquatError, Where, WorkbookError
 from addin.domain.seals import RowFacts, rules_seal
+from addin.domain.texts import text
 from addin.locations import Location
 from addin.register.store import Identity, Register
 from addin.sources import read_for_commit
@@ -116,9 +117,10 @@ def _flagged(accepted: Accepted, now: RowFacts, rules: Rules) -> list[Problem]:
     """A row the extraction's rules would not flag cannot have come from the extraction."""
     if Decimal("0") < abs(now.balance) <= rules.threshold:
         return []
-    return [Problem(accepted.where, f"balance {now.balance:.2f} is not flagged under the "
-                                    f"extraction's threshold {rules.threshold:.2f}: this row "
-                                    f"did not come from the extraction")]
+    return [Problem(accepted.where, text(
+        "not_flagged", "balance {balance} is not flagged under the extraction's threshold "
+        "{threshold}: this row did not come from the extraction", balance=f"{now.balance:.2f}",
+        threshold=f"{rules.threshold:.2f}"))]
 
 
 def offline(reading: Reading, review: Review, register: Register,

@@ -86,7 +86,8 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
         reading = read_decisions(review, workbook.name, request.accept_proposals,
                                  keyed.secret if keyed else None)
     source = request.source or Location.of(review.text("source"))
-    request = replace(request, out_dir=export_folder(request.out_dir, review, workbook))
+    request = replace(request, out_dir=export_folder(request.out_dir, review, workbook),
+                      config=replace(request.config, language=review.language))
     assert request.out_dir is not None
     now = request.now or dt.datetime.now().replace(microsecond=0)
     with stages.stage("check", "Checking the accepted rows"):

@@ -10,7 +10,9 @@ from addin.commit.reverse import ReverseOutcome
 from addin.domain.batch import Batch
 from addin.domain.checks import CheckResult
 from addin.domain.model import Action
+from addin.domain.texts import text
 from addin.workbook.content import Value
+from addin.workbook.language import say
 from addin.workbook.port import Stamps
 from addin.workbook.review import Review
 
@@ -19,20 +21,24 @@ def commit_stamps(review: Review, reading: Reading, checks: CheckResult, batch: 
                   at: dt.datetime, user: str, files: list[str], offline: bool,
                   vat: dict[str, Decimal]) -> Stamps:
     stamps = Stamps()
+    language = review.language
     for decision in batch.decisions:
         line = decision.where.line
         assert line is not None
         stamps.residuals[(line, "batch")] = batch.batch_id
-        stamps.residuals[(line, "check")] = f"committed {at:%d.%m.%Y %H:%M}"
+        stamps.residuals[(line, "check")] = say(text("stamped", "committed {at}",
+                                                     at=f"{at:%d.%m.%Y %H:%M}"), language)
         for item in decision.items:
             stamps.items[(reading.item_lines[item.item_id], "batch")] = batch.batch_id
     for decision, problems in checks.stale:
         line = decision.where.line
         assert line is not None
-        stamps.residuals[(line, "check")] = "not committed: " + "; ".join(
-            p.message for p in problems)
-    stamps.journal_rows = journal_block(batch, checks, at=at, user=user, files=files,
-                                       offline=offline, source=review.text("source"), vat=vat)
+        stamps.residuals[(line, "check")] = say(text(
+            "not_committed", "not committed: {reasons}", reasons=[p.message for p in problems]),
+            language)
+    stamps.journal_rows = [[say(value, language) for value in row] for row in journal_block(
+        batch, checks, at=at, user=user, files=files, offline=offline,
+        source=review.text("source"), vat=vat)]
     return stamps
 
 
@@ -42,29 +48,36 @@ def journal_block(batch: Batch, checks: CheckResult, *, at: dt.datetime, user: s
     """One block per commit: a batch line, a line per action and currency, the VAT corrected
     per currency, refused rows."""
     head = [batch.batch_id, at, user]
-    mode = "offline: items not checked against the source" if offline else f"source: {source}"
+    mode = text("journal_offline", "offline: items not checked against the source") \
+        if offline else text("journal_online", "source: {source}", source=source)
     rows: list[list[Value]] = [
-        [*head, "batch", None, len(batch.decisions), len(batch.item_ids), None, None,
-         f"{mode}; posting date {batch.posting_date:%d.%m.%Y}; files: {', '.join(files)}"],
+        [*head, text("journal_batch", "batch"), None, len(batch.decisions),
+         len(batch.item_ids), None, None,
+         text("journal_source", "{mode}; posting date {day}; files: {files}", mode=mode,
+              day=f"{batch.posting_date:%d.%m.%Y}", files=", ".join(files))],
     ]
     for total in batch.totals():
-        rows.append([*head, "action", total.action.value, total.subscriptions, total.items,
-                     total.amount, total.currency, None])
+        rows.append([*head, text("journal_action", "action"), total.action.value,
+                     total.subscriptions, total.items, total.amount, total.currency, None])
     for currency, amount in sorted(vat.items()):
-        rows.append([*head, "vat", Action.WRITE_OFF.value, None, None, amount, currency,
-                     "VAT share of the write-offs, to the VAT account"])
+        rows.append([*head, text("journal_vat", "vat"), Action.WRITE_OFF.value, None, None,
+                     amount, currency, text("journal_vat_detail", "VAT share of the "
+                                                                  "write-offs, to the VAT "
+                                                                  "account")])
     for decision, problems in checks.stale:
-        rows.append([*head, "refused", decision.action.value, 1, len(decision.items),
-                     decision.balance, decision.currency,
+        rows.append([*head, text("journal_refused", "refused"), decision.action.value, 1,
+                     len(decision.items), decision.balance, decision.currency,
                      f"{decision.subscription_id}: " + "; ".join(p.message for p in problems)])
     return rows
 
 
-def reversal_block(outcome: ReverseOutcome) -> list[list[Value]]:
+def reversal_block(outcome: ReverseOutcome, language: str) -> list[list[Value]]:
     """The Journal's line for a reversal: which batch it undoes, and where its files are."""
     batch = outcome.batch
-    files = ", ".join(path.name for path in outcome.files)
-    return [[batch.batch_id, outcome.at, outcome.user, "reversal", None, None,
-             len(batch.postings), None, None,
-             f"reverses {outcome.reverses}; posting date {batch.posting_date:%d.%m.%Y}; "
-             f"files: {files}"]]
+    row: list[Value] = [
+        batch.batch_id, outcome.at, outcome.user, text("journal_reversal", "reversal"), None,
+        None, len(batch.postings), None, None,
+        text("journal_reverses", "reverses {batch}; posting date {day}; files: {files}",
+             batch=outcome.reverses, day=f"{batch.posting_date:%d.%m.%Y}",
+             files=", ".join(path.name for path in outcome.files))]
+    return [[say(value, language) for value in row]]

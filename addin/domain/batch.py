@@ -35,9 +35,13 @@ class Accounts:
 
 @dataclass(frozen=True)
 class Billing:
+    """The charge on the next invoice, and the texts of the lines (``posting_text`` may name
+    {action} and {document}; a transfer adds " -> " and its target)."""
+
     charge_code: str = "RELIQUAT"
     vat_code: str = "V0"
-    text: str = "Balance of previous invoices"
+    text: str = "Balance of previous invoices"  # on the invoice, followed by the documents
+    posting_text: str = "Reliquat {action} {document}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,8 @@ def _postings(d: Decision, item: ItemRef, batch_id: BatchId, day: dt.date,
     accounts = ledgering.accounts
     rules = policy(d.action)
     counter = getattr(accounts, rules.counter_account)
-    text = f"Reliquat {d.action.value} {item.document_no}"
+    text = ledgering.billing.posting_text.format(action=d.action.value,
+                                                 document=item.document_no)
     if rules.target is Target.OTHER and d.target:
         text += f" -> {d.target}"
     share = ZERO

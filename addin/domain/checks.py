@@ -17,6 +17,7 @@ from addin.domain.actions import Target, policy
 from addin.domain.batch import Decision
 from addin.domain.model import BatchId, ItemId, Subscription, SubscriptionId
 from addin.domain.problems import Problem, Where
+from addin.domain.texts import text
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,22 @@ def _warnings(d: Decision, facts: CommitFacts) -> list[Problem]:
     rules = policy(d.action)
     if rules.splits_vat and facts.write_off_limit is not None and \
             abs(d.balance) > facts.write_off_limit:
-        found.append(Problem(_at(d, "Action"), f"warning: a write-off of {d.balance:.2f}, "
-                                               f"above the write-off limit "
-                                               f"{facts.write_off_limit:.2f}"))
+        found.append(Problem(_at(d, "Action"), text(
+            "warn_limit", "warning: a write-off of {amount}, above the write-off limit {limit}",
+            amount=f"{d.balance:.2f}", limit=f"{facts.write_off_limit:.2f}")))
     if rules.rebills:
         billed = d.target or d.subscription_id
         target = facts.subscriptions.get(billed)
         if target is not None and target.next_bill_date is None and facts.currencies is not None:
-            found.append(Problem(_at(d, "Target subscription"),
-                                 f"warning: {billed} has no next bill date: when will it be "
-                                 f"invoiced?"))
+            found.append(Problem(_at(d, "Target subscription"), text(
+                "warn_bill_date", "warning: {subscription} has no next bill date: when will it "
+                "be invoiced?", subscription=billed)))
         currencies = (facts.currencies or {}).get(billed)
         if facts.currencies is not None and d.currency not in (currencies or frozenset()):
-            found.append(Problem(_at(d, "Target subscription"),
-                                 f"warning: {billed} has no item in {d.currency} in the "
-                                 f"source: check that it is billed in {d.currency}"))
+            found.append(Problem(_at(d, "Target subscription"), text(
+                "warn_currency", "warning: {subscription} has no item in {currency} in the "
+                "source: check that it is billed in {currency}", subscription=billed,
+                currency=d.currency)))
     return found
 
 
@@ -91,38 +93,45 @@ def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
     target = policy(d.action).target
     if target is Target.SELF:
         if source is None:
-            problems.append(Problem(_at(d, "Action"),
-                                    f"subscription {d.subscription_id} is unknown in the source"))
+            problems.append(Problem(_at(d, "Action"), text(
+                "subscription_unknown", "subscription {subscription} is unknown in the source",
+                subscription=d.subscription_id)))
         elif not source.is_active_on(facts.today):
-            problems.append(Problem(_at(d, "Action"),
-                                    f"{d.action.value} needs an active subscription: "
-                                    f"{d.subscription_id} is {_state(source)}; choose "
-                                    f"TRANSFER or WRITE_OFF"))
+            problems.append(Problem(_at(d, "Action"), text(
+                "needs_active", "{action} needs an active subscription: {subscription} is "
+                "{state}; choose TRANSFER or WRITE_OFF", action=d.action.value,
+                subscription=d.subscription_id, state=_state(source))))
     elif target is Target.OTHER:
         problems.extend(_target_problems(d, facts))
     for item in d.items:
         batch = facts.committed.get(item.item_id)
         if batch is not None:
-            problems.append(Problem(_at(d, "Subscription"),
-                                    f"item {item.item_id} was already committed in batch {batch}"))
+            problems.append(Problem(_at(d, "Subscription"), text(
+                "item_committed", "item {item} was already committed in batch {batch}",
+                item=item.item_id, batch=batch)))
     return problems
 
 
 def _target_problems(d: Decision, facts: CommitFacts) -> list[Problem]:
     where = _at(d, "Target subscription")
     if not d.target:
-        return [Problem(where, f"{d.action.value} needs a target subscription")]
+        return [Problem(where, text("needs_target", "{action} needs a target subscription",
+                                    action=d.action.value))]
     if d.target == d.subscription_id:
-        return [Problem(where, f"{d.action.value} needs another subscription than the source; "
-                               f"use REBILL to bill the same one")]
+        return [Problem(where, text("needs_other", "{action} needs another subscription than "
+                                    "the source; use REBILL to bill the same one",
+                                    action=d.action.value))]
     target = facts.subscriptions.get(d.target)
     if target is None:
-        return [Problem(where, f"target {d.target} is not a known subscription")]
+        return [Problem(where, text("target_unknown", "target {target} is not a known "
+                                    "subscription", target=d.target))]
     if target.customer_id != d.customer_id:
-        return [Problem(where, f"target {d.target} belongs to customer {target.customer_id}, "
-                               f"not {d.customer_id}")]
+        return [Problem(where, text("target_customer", "target {target} belongs to customer "
+                                    "{owner}, not {customer}", target=d.target,
+                                    owner=target.customer_id, customer=d.customer_id))]
     if not target.is_active_on(facts.today):
-        return [Problem(where, f"target {d.target} is {_state(target)}")]
+        return [Problem(where, text("target_state", "target {target} is {state}",
+                                    target=d.target, state=_state(target)))]
     return []
 
 
@@ -130,13 +139,16 @@ def _duplicates(d: Decision, seen: dict[ItemId, Where]) -> list[Problem]:
     problems = []
     for item in d.items:
         if item.item_id in seen:
-            problems.append(Problem(d.where, f"item {item.item_id} is also on line "
-                                             f"{seen[item.item_id].line}"))
+            problems.append(Problem(d.where, text("item_twice", "item {item} is also on line "
+                                                  "{line}", item=item.item_id,
+                                                  line=seen[item.item_id].line)))
         seen[item.item_id] = d.where
     return problems
 
 
 def _state(sub: Subscription) -> str:
+    status = text(f"status_{sub.status.value}", sub.status.value)
     if sub.end_date is not None:
-        return f"{sub.status.value} (ended {sub.end_date:%d.%m.%Y})"
-    return sub.status.value
+        return text("ended", "{status} (ended {day})", status=status,
+                    day=f"{sub.end_date:%d.%m.%Y}")
+    return status

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from addin.domain.model import BatchId, ItemId, OpenItem, Rules, Subscription
 from addin.domain.rules import counts, eligible_until, exclusion_reason
 from addin.domain.seals import ItemFacts, RowFacts
+from addin.domain.texts import Text, text
 
 
 class Comparison(NamedTuple):
@@ -21,7 +22,7 @@ class Comparison(NamedTuple):
     item was committed by another batch is the register's to say (a refusal, not a change)."""
 
     now: RowFacts | None
-    changes: list[str]
+    changes: list[Text]
 
 
 def item_facts(item: OpenItem) -> ItemFacts:
@@ -39,8 +40,9 @@ def facts_now(extracted: RowFacts, subscription: Subscription | None,
     part of the row, as at extraction; one of the row's own is kept, for the commit to
     refuse it naming that batch)."""
     if subscription is None:
-        return Comparison(None, [f"subscription {extracted.subscription_id} is no longer "
-                                 f"in the source"])
+        return Comparison(None, [text("subscription_gone", "subscription {subscription} is "
+                                      "no longer in the source",
+                                      subscription=extracted.subscription_id)])
     cutoff = eligible_until(rules)
     here = [i for i in open_items if i.currency == extracted.currency and i.open_amount != 0]
     own = {i.item_id for i in extracted.items}
@@ -55,46 +57,53 @@ def facts_now(extracted: RowFacts, subscription: Subscription | None,
     return Comparison(now, changes)
 
 
-def _customer_change(extracted: RowFacts, subscription: Subscription) -> list[str]:
+def _customer_change(extracted: RowFacts, subscription: Subscription) -> list[Text]:
     if subscription.customer_id == extracted.customer_id:
         return []
-    return [f"subscription {extracted.subscription_id} belongs to customer "
-            f"{subscription.customer_id} in the source, the row shows {extracted.customer_id}"]
+    return [text("customer_differs", "subscription {subscription} belongs to customer {now} "
+                 "in the source, the row shows {was}", subscription=extracted.subscription_id,
+                 now=subscription.customer_id, was=extracted.customer_id)]
 
 
 def _item_changes(extracted: RowFacts, now: RowFacts, open_items: Sequence[OpenItem],
-                  rules: Rules, elsewhere: Mapping[ItemId, OpenItem]) -> list[str]:
+                  rules: Rules, elsewhere: Mapping[ItemId, OpenItem]) -> list[Text]:
     before = {i.item_id: i for i in extracted.items}
     after = {i.item_id: i for i in now.items}
     here = {i.item_id: i for i in open_items if i.open_amount != 0}
-    changes: list[str] = []
+    changes: list[Text] = []
     for item_id, was in before.items():
         is_ = after.get(item_id)
         if is_ is None:
             found = here.get(item_id) or elsewhere.get(item_id)
             changes.append(_gone(item_id, found, extracted, rules))
         elif is_.amount != was.amount:
-            changes.append(f"item {item_id}: open amount is now {is_.amount:.2f}, "
-                           f"was {was.amount:.2f} at extraction")
+            changes.append(text("amount_changed", "item {item}: open amount is now {now}, was "
+                                "{was} at extraction", item=item_id, now=f"{is_.amount:.2f}",
+                                was=f"{was.amount:.2f}"))
         elif is_.document_no != was.document_no:
-            changes.append(f"item {item_id}: document is now {is_.document_no}, "
-                           f"was {was.document_no} at extraction")
+            changes.append(text("document_changed", "item {item}: document is now {now}, was "
+                                "{was} at extraction", item=item_id, now=is_.document_no,
+                                was=was.document_no))
         elif is_.vat_code != was.vat_code:
-            changes.append(f"item {item_id}: VAT code is now {is_.vat_code or '(none)'}, "
-                           f"was {was.vat_code or '(none)'} at extraction")
-    changes += [f"item {item_id} ({item.amount:.2f}) now counts towards this row; "
-                f"extract again" for item_id, item in after.items() if item_id not in before]
+            changes.append(text("vat_changed", "item {item}: VAT code is now {now}, was {was} "
+                                "at extraction", item=item_id, now=is_.vat_code or "-",
+                                was=was.vat_code or "-"))
+    changes += [text("item_new", "item {item} ({amount}) now counts towards this row; "
+                     "extract again", item=item_id, amount=f"{item.amount:.2f}")
+                for item_id, item in after.items() if item_id not in before]
     return changes
 
 
-def _gone(item_id: ItemId, found: OpenItem | None, extracted: RowFacts, rules: Rules) -> str:
+def _gone(item_id: ItemId, found: OpenItem | None, extracted: RowFacts, rules: Rules) -> Text:
     if found is None:
-        return f"item {item_id} is no longer open in the source"
+        return text("item_gone", "item {item} is no longer open in the source", item=item_id)
     if found.subscription_id != extracted.subscription_id:
-        return (f"item {item_id} is on subscription {found.subscription_id} in the source, "
-                f"not on {extracted.subscription_id}")
+        return text("item_moved", "item {item} is on subscription {now} in the source, not on "
+                    "{was}", item=item_id, now=found.subscription_id,
+                    was=extracted.subscription_id)
     if found.currency != extracted.currency:
-        return f"item {item_id} is now in {found.currency}, was {extracted.currency} at " \
-               f"extraction"
+        return text("currency_changed", "item {item} is now in {now}, was {was} at extraction",
+                    item=item_id, now=found.currency, was=extracted.currency)
     reason = exclusion_reason(found, rules, {})
-    return f"item {item_id} does not count under the extraction's rules: {reason}"
+    return text("item_out", "item {item} does not count under the extraction's rules: "
+                "{reason}", item=item_id, reason=reason)

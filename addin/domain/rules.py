@@ -28,28 +28,30 @@ from addin.domain.model import (
     SubscriptionId,
 )
 from addin.domain.money import ZERO, vat_share
+from addin.domain.texts import Text, text
 
 _Key = tuple[SubscriptionId, Currency]
 
 
 def exclusion_reason(
     item: OpenItem, rules: Rules, committed: Mapping[ItemId, BatchId]
-) -> str | None:
+) -> Text | None:
     """Why an item does not count towards its subscription's basis, or None when it counts."""
     batch = committed.get(item.item_id)
     if batch is not None:
-        return f"already committed in batch {batch}"
+        return text("committed_before", "already committed in batch {batch}", batch=batch)
     if item.dunning_block:
-        return "dunning block"
+        return text("dunning_block", "dunning block")
     if item.dispute:
-        return "in dispute"
+        return text("dispute", "in dispute")
     if item.open_amount < 0 and not rules.include_credits:
-        return "credit (include_credits is off)"
+        return text("credit_off", "credit (include_credits is off)")
     days = (rules.as_of - item.due_date).days
     if days < rules.min_overdue_days:
         if days < 0:
-            return f"not yet due (due {item.due_date:%d.%m.%Y})"
-        return f"not overdue enough ({days} of {rules.min_overdue_days} days)"
+            return text("not_due", "not yet due (due {due})", due=f"{item.due_date:%d.%m.%Y}")
+        return text("not_overdue_enough", "not overdue enough ({days} of {minimum} days)",
+                    days=days, minimum=rules.min_overdue_days)
     return None
 
 
@@ -91,20 +93,25 @@ def propose(
     alternatives: tuple[SubscriptionId, ...],
     rules: Rules,
     earlier_batches: int = 0,
-) -> tuple[Action, SubscriptionId | None, str]:
+) -> tuple[Action, SubscriptionId | None, Text]:
     """The proposed action, its target and a one-line reason a reviewer can read. A repeat
     short-payer goes to dunning: rebilling would reward the habit (seed 000)."""
     if rules.repeat_limit and earlier_batches >= rules.repeat_limit:
-        return Action.KEEP, None, f"repeat short-payer: {earlier_batches} batches in 12 months"
+        return Action.KEEP, None, text("repeat", "repeat short-payer: {batches} batches in 12 "
+                                                 "months", batches=earlier_batches)
     if subscription.is_active_on(rules.as_of):
-        return Action.REBILL, subscription.subscription_id, "subscription active"
+        return Action.REBILL, subscription.subscription_id, text("active",
+                                                                 "subscription active")
     others = tuple(s for s in alternatives if s != subscription.subscription_id)
     if others:
-        return Action.TRANSFER, others[0], "terminated; active subscription billed soonest"
-    if abs(balance) <= rules.write_off_limit:
-        limit = rules.write_off_limit
-        return Action.WRITE_OFF, None, f"terminated, no active subscription, <= {limit}"
-    return Action.KEEP, None, f"terminated, no active subscription, > {rules.write_off_limit}"
+        return Action.TRANSFER, others[0], text(
+            "transfer", "terminated; active subscription billed soonest")
+    limit = rules.write_off_limit
+    if abs(balance) <= limit:
+        return Action.WRITE_OFF, None, text(
+            "write_off", "terminated, no active subscription, <= {limit}", limit=limit)
+    return Action.KEEP, None, text("keep", "terminated, no active subscription, > {limit}",
+                                   limit=limit)
 
 
 Balances = Mapping[tuple[CustomerId, Currency], tuple[Decimal, Decimal]]
@@ -142,7 +149,9 @@ def select(
         if counts(item, rules, committed, cutoff):
             eligible[(item.subscription_id, item.currency)].append(item)
         elif abs(amount) <= rules.threshold:
-            kept_out.append(Exclusion(item, str(exclusion_reason(item, rules, committed))))
+            reason = exclusion_reason(item, rules, committed)
+            assert reason is not None
+            kept_out.append(Exclusion(item, reason))
 
     alternatives = active_alternatives(ledger.subscriptions.values(), rules.as_of)
     residuals: list[Residual] = []
@@ -150,7 +159,8 @@ def select(
         balance = sum((i.open_amount for i in items), ZERO)
         if balance == 0:
             kept_out.extend(
-                Exclusion(i, "nets to zero with the subscription's other eligible items")
+                Exclusion(i, text("nets_to_zero", "nets to zero with the subscription's other "
+                                                  "eligible items"))
                 for i in items
                 if abs(i.open_amount) <= rules.threshold
             )

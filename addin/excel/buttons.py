@@ -183,7 +183,7 @@ def _reverse(live: LiveWorkbook, stages: Stages) -> str:
     with stages.stage("export", "writing the reversal"):
         outcome = api.reverse(batch_id, config=config,
                               reason=f"reversed in Excel from {Path(live.name).name}")
-    note = live.install_stamps(Stamps(journal_rows=reversal_block(outcome)))
+    note = live.install_stamps(Stamps(journal_rows=reversal_block(outcome, live.language)))
     new = outcome.batch.batch_id
     return (f"Batch {new} reverses batch {batch_id}: {len(outcome.batch.postings)} posting "
             f"line(s) swapped. Files in {outcome.out_dir}." + (f"\n\n{note}" if note else ""))

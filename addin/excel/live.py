@@ -17,8 +17,9 @@ from addin.excel.edge import rows_to_excel, to_excel
 from addin.workbook import layout
 from addin.workbook.cell_errors import from_live
 from addin.workbook.content import SheetContent, WorkbookContent
+from addin.workbook.language import say
 from addin.workbook.port import Stamps
-from addin.workbook.review import find_titles
+from addin.workbook.review import find_titles, language_of
 
 XLWINGS_API = {
     "Book": ("sheets", "names", "save", "fullname", "app", "caller", "selection"),
@@ -131,8 +132,10 @@ class LiveWorkbook:
 
     def write_checks(self, problems: Sequence[Problem],
                      ok_lines: Sequence[int | None] = ()) -> None:
-        """The Validate button's result, on the rows: each row's problems, or ok."""
+        """The Validate button's result, on the rows: each row's problems, or ok, in the
+        workbook's language."""
         sheet_title = _sheet(self.book, "residuals").name
+        language = self.language
         cells: dict[tuple[int, str], object] = {(line, "check"): "ok" for line in ok_lines
                                                 if line is not None}
         for problem in problems:
@@ -143,9 +146,14 @@ class LiveWorkbook:
                     problem.where.column.count("!"):
                 key = (line, "check")
                 previous = cells.get(key)
-                cells[key] = problem.message if previous in (None, "ok") else \
-                    f"{previous}; {problem.message}"
+                message = say(problem.message, language)
+                cells[key] = message if previous in (None, "ok") else f"{previous}; {message}"
         _SavedLive(self).apply("residuals", layout.RESIDUALS, cells)
+
+    @property
+    def language(self) -> str:
+        """The language of the sheets' titles (en, fr, de)."""
+        return language_of(layout.RESIDUALS, _sheet(self.book, "residuals").name)
 
     def signature(self) -> str:
         return ""  # Excel holds the workbook: nothing can swap its file meanwhile

@@ -22,6 +22,7 @@ from typing import Any
 
 from addin.domain.batch import Decision
 from addin.domain.problems import Problem, ReliquatError, Where
+from addin.domain.texts import text
 from addin.exports.batch_record import sha256_of
 from addin.register.store import ClaimedItem, Entry, Register
 
@@ -136,9 +137,10 @@ def witness_problems(folder: Path, register: Register, decisions: Sequence[Decis
         for item in decision.items:
             found = exported.get(item.item_id)
             if found is not None:
-                problems.append(Problem(decision.where,
-                    f"item {item.item_id} was already exported in batch {found.batch_id} "
-                    f"({found.file.name} in the export folder)"))
+                problems.append(Problem(decision.where, text(
+                    "item_exported", "item {item} was already exported in batch {batch} "
+                    "({file} in the export folder)", item=item.item_id, batch=found.batch_id,
+                    file=found.file.name)))
     return problems
 
 

@@ -11,8 +11,10 @@ from addin.domain.actions import ActionTotal, totals_by_action
 from addin.domain.model import Action, Residual, Selection
 from addin.domain.money import ZERO
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal, rules_seal
+from addin.domain.texts import text
 from addin.workbook import layout
 from addin.workbook.content import CellAt, ListValidation, SheetContent, Value, WorkbookContent
+from addin.workbook.language import say
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ def render(selection: Selection, info: ExtractInfo) -> WorkbookContent:
             control_sheet(lang, control_rows(selection, info)),
             _residuals(selection, offsets, info),
             SheetContent(layout.ITEMS, lang, _items(selection, info)),
-            SheetContent(layout.EXCLUDED, lang, _excluded(selection)),
+            SheetContent(layout.EXCLUDED, lang, _excluded(selection, lang)),
             SheetContent(layout.REPEAT, lang, _repeat(selection)),
             SheetContent(layout.JOURNAL, lang, []),
             SheetContent(
@@ -113,12 +115,12 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
             out_dir=info.out_dir,
             register=info.register,
             register_id=info.register_id,
-            basis=f"per subscription and currency: sum of eligible items "
-                  f"(overdue ≥ {rules.min_overdue_days} days, not blocked, not in dispute, "
-                  f"not committed before)",
+            basis=text("basis", "per subscription and currency: sum of eligible items "
+                       "(overdue ≥ {days} days, not blocked, not in dispute, not committed "
+                       "before)", days=rules.min_overdue_days),
             min_overdue_days=rules.min_overdue_days,
             write_off_limit=rules.write_off_limit,
-            include_credits="yes" if rules.include_credits else "no",
+            include_credits=text("yes", "yes") if rules.include_credits else text("no", "no"),
             extraction_id=info.extraction_id,
             extracted_at=info.extracted_at,
             extracted_by=info.extracted_by,
@@ -134,7 +136,8 @@ def control_rows(selection: Selection | None, info: ExtractInfo | None,
                             rules) if info.secret else None,
         )
     index = {"en": 1, "fr": 2, "de": 3}[str(lang)]
-    return [[row[index], values.get(row[0]), row[0]] for row in layout.CONTROL_ROWS]
+    return [[row[index], say(values.get(row[0]), str(lang)), row[0]]
+            for row in layout.CONTROL_ROWS]
 
 
 def control_sheet(language: str, rows: list[list[Value]]) -> SheetContent:
@@ -147,7 +150,7 @@ def control_sheet(language: str, rows: list[list[Value]]) -> SheetContent:
 def proposal_totals(residuals: tuple[Residual, ...]) -> str:
     parts = [f"{t.action.value} {t.subscriptions} × {t.currency} {t.amount:.2f}"
              for t in proposals_by_action(residuals)]
-    return "; ".join(parts) or "nothing flagged"
+    return "; ".join(parts) or text("nothing_flagged", "nothing flagged")
 
 
 def proposals_by_action(residuals: tuple[Residual, ...]) -> tuple[ActionTotal, ...]:
@@ -161,7 +164,8 @@ def write_off_vat(residuals: tuple[Residual, ...]) -> str:
     for r in residuals:
         if r.proposed_action is Action.WRITE_OFF and r.vat_share:
             totals[r.currency] += r.vat_share
-    return "; ".join(f"{cur} {amount:.2f}" for cur, amount in sorted(totals.items())) or "none"
+    return "; ".join(f"{cur} {amount:.2f}" for cur, amount in sorted(totals.items())) \
+        or text("none", "none")
 
 
 def _alternatives(selection: Selection) -> tuple[list[str], dict[str, tuple[int, int]]]:
@@ -190,7 +194,8 @@ def _residuals(selection: Selection, offsets: dict[str, tuple[int, int]], info: 
         rows.append([
             sub.subscription_id, r.customer_id, r.customer_name, sub.label, sub.status.value,
             r.currency, r.balance, len(r.items), r.customer_whole_balance,
-            r.customer_overdue_balance, r.proposed_action.value, r.proposed_target, r.reason,
+            r.customer_overdue_balance, r.proposed_action.value, r.proposed_target,
+            say(r.reason, info.language),
             r.proposed_action.value, r.proposed_target, None, None, None, None, start, count,
             seal, r.earlier_batches, r.vat_share,
         ])
@@ -214,10 +219,11 @@ def _items(selection: Selection, info: ExtractInfo) -> list[list[Value]]:
     return rows
 
 
-def _excluded(selection: Selection) -> list[list[Value]]:
+def _excluded(selection: Selection, language: str) -> list[list[Value]]:
     return [
         [e.item.item_id, e.item.customer_id, e.item.customer_name, e.item.subscription_id,
-         e.item.document_no, e.item.due_date, e.item.open_amount, e.item.currency, e.reason]
+         e.item.document_no, e.item.due_date, e.item.open_amount, e.item.currency,
+         say(e.reason, language)]
         for e in selection.exclusions
     ]
 
