@@ -116,7 +116,7 @@ def _location(source: str | Path | Location) -> Location:
 
 def proposal_summary(selection: Selection) -> tuple[ActionTotal, ...]:
     """Per proposed action and currency: subscriptions, items, amount."""
-    from addin.workbook.render import proposals_by_action
+    from addin.workbook.review.render import proposals_by_action
 
     return proposals_by_action(selection.residuals)
 
@@ -207,7 +207,7 @@ def _months_before(day: dt.date, months: int) -> dt.date:
 def write_template(out: Path, *, language: str = "en") -> Path:
     """The workbook an accountant opens in Excel: empty sheets, dropdowns, VBA and ribbon."""
     from addin.extract import write_atomically
-    from addin.workbook.render import template_content
+    from addin.workbook.review.render import template_content
 
     out = Path(out)
     write_atomically(template_content(language), out)

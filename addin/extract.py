@@ -33,9 +33,9 @@ from addin.register.history import (
 from addin.register.location import register_for
 from addin.register.store import Register
 from addin.sources import read_for_rules
-from addin.workbook.content import WorkbookContent
-from addin.workbook.render import ExtractInfo, render
-from addin.workbook.review import Review, reviewer_input
+from addin.workbook.review.content import WorkbookContent
+from addin.workbook.review.reading import Review, reviewer_input
+from addin.workbook.review.render import ExtractInfo, render
 from addin.workbook.xlsm import write_review_file
 
 YEAR = dt.timedelta(days=365)  # how far back a customer's earlier residuals count
@@ -176,7 +176,7 @@ def _refuse_overwriting(out: Path, force: bool) -> None:
                                      "the review workbook must be .xlsm or .xlsx")])
     if not out.exists():
         return
-    from addin.workbook.calamine_reader import read_review
+    from addin.workbook.ooxml.calamine import read_review
 
     try:
         review = read_review(out)

@@ -226,9 +226,9 @@ def _floor_xlsxwriter(rows: list[list[object]], path: Path) -> None:
 
 
 def _floor_streaming(rows: list[list[object]], path: Path) -> None:
-    from addin.workbook import layout
-    from addin.workbook.content import SheetContent, WorkbookContent
-    from addin.workbook.ooxml_writer import write_package
+    from addin.workbook.ooxml.writer import write_package
+    from addin.workbook.review import layout
+    from addin.workbook.review.content import SheetContent, WorkbookContent
 
     columns = tuple(layout.Column(key, key, key, key, kind) for key, kind in (
         ("item_id", layout.Kind.TEXT), ("customer_id", layout.Kind.TEXT),

@@ -22,8 +22,8 @@ from addin import api  # noqa: E402
 from addin.config import Config  # noqa: E402
 from addin.demo.ledger import generate_ledger  # noqa: E402
 from addin.locations import Location  # noqa: E402
-from addin.workbook import layout  # noqa: E402
-from addin.workbook.widths import line_count, line_room  # noqa: E402
+from addin.workbook.review import layout  # noqa: E402
+from addin.workbook.review.widths import line_count, line_room  # noqa: E402
 
 OUT = ROOT / "docs" / "review-workbook.png"
 

@@ -13,7 +13,7 @@ import pytest
 from addin import api
 from addin.cli import main
 from addin.domain.problems import SourceError
-from addin.workbook.calamine_reader import read_sheets
+from addin.workbook.ooxml.calamine import read_sheets
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
 NOW = dt.datetime(2026, 11, 30, 9, 0)

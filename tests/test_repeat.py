@@ -12,7 +12,7 @@ import pytest
 from addin import api
 from addin.config import Config
 from addin.domain.model import Action
-from addin.workbook.calamine_reader import read_sheets
+from addin.workbook.ooxml.calamine import read_sheets
 from tests.builders import AS_OF, active, item, small_utility, write_csv_ledger
 
 NOW = dt.datetime(2026, 11, 30, 9, 0)

@@ -18,7 +18,7 @@ from addin.domain.money import ZERO
 from addin.domain.problems import Problem, Where
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal
 from addin.domain.texts import text
-from addin.workbook.review import Review, ReviewItem, ReviewRow, is_no, is_yes
+from addin.workbook.review.reading import Review, ReviewItem, ReviewRow, is_no, is_yes
 
 
 class Accepted(NamedTuple):

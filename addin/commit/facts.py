@@ -27,7 +27,7 @@ from addin.locations import Location
 from addin.register.store import Identity, Register
 from addin.sources import read_for_commit
 from addin.sources.values import parse_amount, parse_date, parse_text
-from addin.workbook.review import Review
+from addin.workbook.review.reading import Review
 
 
 @dataclass

@@ -31,7 +31,7 @@ from addin.register.location import register_for
 from addin.register.store import Identity, Register
 from addin.register.witness import witness_problems
 from addin.workbook.port import ReviewWorkbook
-from addin.workbook.review import Review, parse_review
+from addin.workbook.review.reading import Review, parse_review
 
 
 @dataclass(frozen=True)

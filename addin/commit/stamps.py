@@ -11,10 +11,10 @@ from addin.domain.batch import Batch
 from addin.domain.checks import CheckResult
 from addin.domain.model import Action
 from addin.domain.texts import text
-from addin.workbook.content import Value
-from addin.workbook.language import say
 from addin.workbook.port import Stamps
-from addin.workbook.review import Review
+from addin.workbook.review.content import Value
+from addin.workbook.review.language import say
+from addin.workbook.review.reading import Review
 
 
 def commit_stamps(review: Review, reading: Reading, checks: CheckResult, batch: Batch, *,

@@ -2,7 +2,7 @@
 
 A ``Text`` is an English ``str`` (so it prints, compares and joins as before) that also
 carries a key and its parameters: the review workbook looks the key up in its language
-(addin/workbook/language.py). The domain never knows which language that is.
+(addin/workbook/review/language.py). The domain never knows which language that is.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
 
 def _confirm_overwrite(live: LiveWorkbook) -> None:
     """A Journal is never overwritten; a reviewer's decisions only after a Yes."""
-    from addin.workbook.review import parse_review
+    from addin.workbook.review.reading import parse_review
 
     try:
         review = parse_review(live.read_sheets(), live.name)

@@ -15,7 +15,7 @@ from addin.domain.formulas import FORMULA_STARTS
 from addin.domain.money import AmountError, to_money
 from addin.domain.problems import ConfigError, Problem, Where
 from addin.sources.values import parse_date, parse_text
-from addin.workbook.content import Value
+from addin.workbook.review.content import Value
 
 # Excel's serial day 1 is 1900-01-01, counted from 1899-12-30 because of its 1900 leap-year
 # bug (serials below 61 are a day off, as in Excel); 2958465 is 9999-12-31.

@@ -14,12 +14,12 @@ from typing import Any
 
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.excel.edge import rows_to_excel, to_excel
-from addin.workbook import layout
-from addin.workbook.cell_errors import from_live
-from addin.workbook.content import SheetContent, WorkbookContent
-from addin.workbook.language import say
 from addin.workbook.port import Stamps
-from addin.workbook.review import find_titles, language_of
+from addin.workbook.review import layout
+from addin.workbook.review.cell_errors import from_live
+from addin.workbook.review.content import SheetContent, WorkbookContent
+from addin.workbook.review.language import say
+from addin.workbook.review.reading import find_titles, language_of
 
 XLWINGS_API = {
     "Book": ("sheets", "names", "save", "fullname", "app", "caller", "selection"),

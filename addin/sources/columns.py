@@ -14,7 +14,7 @@ from addin.domain.formulas import formula_start
 from addin.domain.problems import Problem, Where
 from addin.sources.table import RawColumns
 from addin.sources.values import parse_text
-from addin.workbook.cell_errors import CellError
+from addin.workbook.review.cell_errors import CellError
 
 MAX_PROBLEMS = 200
 _first = operator.itemgetter(0)

@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
 from addin.sources.table import RawColumns, locate_columns, raw_columns
-from addin.workbook.xlsx_errors import (
+from addin.workbook.ooxml.errors import (
     DamagedPackage,
     UnplacedError,
     error_cells,

@@ -20,13 +20,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from addin.domain.problems import Problem, Where, WorkbookError
-from addin.workbook import layout
-from addin.workbook.calamine_reader import read_sheets
-from addin.workbook.content import Value
+from addin.workbook.ooxml.calamine import read_sheets
+from addin.workbook.ooxml.sheet_xml import cell_text
+from addin.workbook.ooxml.stamping import CannotPatch, write_stamped
 from addin.workbook.port import Stamps
-from addin.workbook.review import find_titles, header_positions
-from addin.workbook.sheet_xml import cell_text
-from addin.workbook.stamping import CannotPatch, write_stamped
+from addin.workbook.review import layout
+from addin.workbook.review.content import Value
+from addin.workbook.review.reading import find_titles, header_positions
 
 
 class FileReview:

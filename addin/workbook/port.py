@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from addin.workbook.content import Value
+from addin.workbook.review.content import Value
 
 Rows = Sequence[Sequence[object]]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from addin.workbook import layout
-from addin.workbook.content import WorkbookContent
-from addin.workbook.ooxml_writer import write_package
-from addin.workbook.vba_project import WORKBOOK_CODE_NAME, build_vba_project
+from addin.workbook.ooxml.writer import write_package
+from addin.workbook.review import layout
+from addin.workbook.review.content import WorkbookContent
+from addin.workbook.vba.project import WORKBOOK_CODE_NAME, build_vba_project
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 VBA_DIR = PACKAGE_DIR / "vba"

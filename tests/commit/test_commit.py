@@ -13,7 +13,7 @@ from addin import api
 from addin.domain.problems import CommitRefused, ReliquatError
 from addin.register.location import default_register
 from addin.register.store import Register
-from addin.workbook.calamine_reader import read_sheets
+from addin.workbook.ooxml.calamine import read_sheets
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
 NOW = dt.datetime(2026, 11, 30, 9, 15)

@@ -6,7 +6,7 @@ import pytest
 
 from addin import api
 from addin.domain.problems import CommitRefused
-from addin.workbook.calamine_reader import read_sheets
+from addin.workbook.ooxml.calamine import read_sheets
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
 NOW = dt.datetime(2026, 11, 30, 9, 15)

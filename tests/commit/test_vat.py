@@ -13,7 +13,7 @@ import pytest
 from addin import api
 from addin.config import load_config
 from addin.domain.problems import SourceError
-from addin.workbook.calamine_reader import read_sheets
+from addin.workbook.ooxml.calamine import read_sheets
 from tests.builders import AS_OF, active, item, terminated, write_csv_ledger
 
 VAT = """[vat.rates]

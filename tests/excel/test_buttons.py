@@ -8,8 +8,8 @@ import xlwings as xw
 
 from addin.excel import buttons
 from addin.excel.live import READ_OPTIONS, XLWINGS_API
-from addin.workbook import layout
-from addin.workbook.render import template_content
+from addin.workbook.review import layout
+from addin.workbook.review.render import template_content
 from tests.builders import small_utility, write_csv_ledger
 from tests.excel.stand_in import Book, ExcelError
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from addin.excel import buttons
-from addin.workbook.render import template_content
+from addin.workbook.review.render import template_content
 from tests.builders import small_utility, write_csv_ledger
 from tests.excel.stand_in import Book
 

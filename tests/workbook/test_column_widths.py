@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from addin import api
-from addin.workbook import layout
-from addin.workbook.widths import header_width, line_count, wrapped
+from addin.workbook.review import layout
+from addin.workbook.review.widths import header_width, line_count, wrapped
 from tests.builders import AS_OF, small_utility, with_register, write_csv_ledger
 
 LONG_LABEL = "Chauffage à distance – Route de Perrefitte 104, bâtiment B, 3e étage, compteur 7"

@@ -28,10 +28,10 @@ import pytest
 from addin import api
 from addin.cli import main
 from addin.domain.problems import CommitRefused, ReliquatError
-from addin.workbook import layout
+from addin.workbook.ooxml.stamping import write_stamped
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import Stamps
-from addin.workbook.stamping import write_stamped
+from addin.workbook.review import layout
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
 NOW = dt.datetime(2026, 11, 30, 9, 15)

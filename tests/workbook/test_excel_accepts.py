@@ -11,8 +11,8 @@ from python_calamine import CalamineWorkbook
 
 from addin import api
 from addin.register.location import register_for
-from addin.workbook import layout
-from addin.workbook.stamping import CannotPatch
+from addin.workbook.ooxml.stamping import CannotPatch
+from addin.workbook.review import layout
 from tests.builders import AS_OF, item, small_utility, with_register, write_csv_ledger
 from tests.support import ooxml_check
 

@@ -14,8 +14,8 @@ import pytest
 from addin import api
 from addin.config import Config, load_config
 from addin.domain.problems import ConfigError
-from addin.workbook.calamine_reader import read_sheets
-from addin.workbook.language import TEXTS
+from addin.workbook.ooxml.calamine import read_sheets
+from addin.workbook.review.language import TEXTS
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
 ROOT = Path(__file__).resolve().parents[2]

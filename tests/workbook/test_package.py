@@ -18,8 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from addin.workbook.ooxml_writer import write_package
-from addin.workbook.package import (
+from addin.workbook.ooxml.package import (
     MACRO_ENABLED_MAIN,
     RIBBON_2010_REL,
     RIBBON_REL,
@@ -28,8 +27,9 @@ from addin.workbook.package import (
     WORKBOOK_MAIN,
     describe_package,
 )
-from addin.workbook.render import template_content
-from addin.workbook.vba_project import SHEET_CODE_NAMES, WORKBOOK_CODE_NAME, build_vba_project
+from addin.workbook.ooxml.writer import write_package
+from addin.workbook.review.render import template_content
+from addin.workbook.vba.project import SHEET_CODE_NAMES, WORKBOOK_CODE_NAME, build_vba_project
 
 ROOT = Path(__file__).resolve().parents[2]
 RIBBON_XML = (ROOT / "addin" / "ribbon" / "customUI.xml").read_bytes()

@@ -9,8 +9,8 @@ import pytest
 from addin import api
 from addin.config import Config
 from addin.domain.problems import WorkbookError
-from addin.workbook import layout
-from addin.workbook.calamine_reader import read_review
+from addin.workbook.ooxml.calamine import read_review
+from addin.workbook.review import layout
 from tests.builders import AS_OF, small_utility, write_csv_ledger
 
 

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from addin.workbook import layout
-from addin.workbook.content import SheetContent, WorkbookContent
-from addin.workbook.ooxml_writer import write_package
-from addin.workbook.sheet_xml import _Column, excel_serial, rows_xml, text_element
+from addin.workbook.ooxml.sheet_xml import _Column, excel_serial, rows_xml, text_element
+from addin.workbook.ooxml.writer import write_package
+from addin.workbook.review import layout
+from addin.workbook.review.content import SheetContent, WorkbookContent
 
 TRICKY_TEXTS = [
     "=1+1",  # a formula to a careless writer

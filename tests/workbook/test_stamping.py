@@ -14,14 +14,14 @@ import pytest
 
 from addin import api
 from addin.domain.problems import WorkbookError
-from addin.workbook import layout
-from addin.workbook.calamine_reader import read_sheets
+from addin.workbook.ooxml.calamine import read_sheets
+from addin.workbook.ooxml.package import describe_package
+from addin.workbook.ooxml.stamping import CannotPatch, write_stamped
+from addin.workbook.ooxml.stamping import rows as row_patch
+from addin.workbook.ooxml.stamping import sheets as sheet_patch
 from addin.workbook.openpyxl_file import FileReview
-from addin.workbook.package import describe_package
 from addin.workbook.port import Stamps
-from addin.workbook.stamping import CannotPatch, write_stamped
-from addin.workbook.stamping import rows as row_patch
-from addin.workbook.stamping import sheets as sheet_patch
+from addin.workbook.review import layout
 from tests.builders import AS_OF, active, item, small_utility, write_csv_ledger
 from tests.support import libreoffice
 

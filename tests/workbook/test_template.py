@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from oletools.olevba import VBA_Parser
 
 from addin import api
-from addin.workbook.package import MACRO_ENABLED_MAIN, describe_package
+from addin.workbook.ooxml.package import MACRO_ENABLED_MAIN, describe_package
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMUI = "{http://schemas.microsoft.com/office/2006/01/customui}"

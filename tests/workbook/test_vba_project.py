@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from addin.workbook import layout
-from addin.workbook.vba_project import (
+from addin.workbook.review import layout
+from addin.workbook.vba.project import (
     SHEET_CODE_NAMES,
     WORKBOOK_CODE_NAME,
     VbaModule,

@@ -7,8 +7,8 @@ from pathlib import Path
 import openpyxl
 from python_calamine import CalamineWorkbook
 
-from addin.workbook.cell_errors import CellError
-from addin.workbook.xlsx_errors import error_cells, readable_copy
+from addin.workbook.ooxml.errors import error_cells, readable_copy
+from addin.workbook.review.cell_errors import CellError
 
 # A self-closing cell typed as an error, a prefixed one with a formula, a newer error.
 SHEET_DATA = (

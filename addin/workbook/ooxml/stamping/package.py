@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from addin.workbook.package import rels_name, resolve_target
+from addin.workbook.ooxml.package import rels_name, resolve_target
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _MAIN = f"{{{MAIN_NS}}}"

@@ -7,10 +7,10 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
-from addin.workbook import package
-from addin.workbook.content import CellAt, SheetContent, WorkbookContent
-from addin.workbook.sheet_xml import CutTexts, escape_attribute, filter_range, sheet_chunks
-from addin.workbook.styles import styles_xml
+from addin.workbook.ooxml import package
+from addin.workbook.ooxml.sheet_xml import CutTexts, escape_attribute, filter_range, sheet_chunks
+from addin.workbook.ooxml.styles import styles_xml
+from addin.workbook.review.content import CellAt, SheetContent, WorkbookContent
 
 # Deflate level 1: the sheets are large and repetitive; the file is ~15 % bigger than at
 # level 6 and written about three times faster.

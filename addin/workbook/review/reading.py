@@ -18,8 +18,8 @@ from typing import NamedTuple, TypeVar
 from addin.domain.money import to_money
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.sources.values import parse_date, parse_text
-from addin.workbook import layout
-from addin.workbook.cell_errors import CellError
+from addin.workbook.review import layout
+from addin.workbook.review.cell_errors import CellError
 
 Rows = Sequence[Sequence[object]]
 T = TypeVar("T")

@@ -13,16 +13,16 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from addin.domain.problems import Problem, Where, WorkbookError
-from addin.workbook.cell_errors import CellError
-from addin.workbook.package_check import Package, check_parts, check_structure
-from addin.workbook.review import Review, parse_review
-from addin.workbook.xlsx_errors import (
+from addin.workbook.ooxml.check import Package, check_parts, check_structure
+from addin.workbook.ooxml.errors import (
     DamagedPackage,
     UnplacedError,
     error_cells,
     readable_copy,
     with_errors,
 )
+from addin.workbook.review.cell_errors import CellError
+from addin.workbook.review.reading import Review, parse_review
 
 
 def read_sheets(path: Path) -> dict[str, list[list[Any]]]:

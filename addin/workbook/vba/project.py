@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from addin.workbook import layout
-from addin.workbook.compound_file import compound_file
-from addin.workbook.ovba_compression import compress
+from addin.workbook.review import layout
+from addin.workbook.vba.compound_file import compound_file
+from addin.workbook.vba.compression import compress
 
 #: Sheet name -> VBA code name, as the writer sets ``ws.sheet_properties.codeName``.
 SHEET_CODE_NAMES: dict[str, str] = {sheet.en: sheet.code_name for sheet in layout.SHEETS}

@@ -10,8 +10,8 @@ import math
 from decimal import Decimal
 from functools import lru_cache
 
-from addin.workbook import layout
-from addin.workbook.content import SheetContent, Value
+from addin.workbook.review import layout
+from addin.workbook.review.content import SheetContent, Value
 
 SAMPLE_ROWS = 1000  # rows looked at per sheet, spread over all of them
 _HEADER_LINES = 2  # the header row is two lines high

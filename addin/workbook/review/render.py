@@ -12,9 +12,15 @@ from addin.domain.model import Action, Residual, Selection
 from addin.domain.money import ZERO
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal, rules_seal
 from addin.domain.texts import text
-from addin.workbook import layout
-from addin.workbook.content import CellAt, ListValidation, SheetContent, Value, WorkbookContent
-from addin.workbook.language import say
+from addin.workbook.review import layout
+from addin.workbook.review.content import (
+    CellAt,
+    ListValidation,
+    SheetContent,
+    Value,
+    WorkbookContent,
+)
+from addin.workbook.review.language import say
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ on the yellow of the cells the accountant edits; texts also wrapped, in columns 
 
 from __future__ import annotations
 
-from addin.workbook import layout
+from addin.workbook.review import layout
 
 HEADER_STYLE = 1
 _NUMBER_FORMATS = ("General", layout.AMOUNT, layout.DATE, layout.DATETIME, layout.INTEGER)

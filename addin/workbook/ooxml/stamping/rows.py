@@ -11,12 +11,12 @@ from decimal import Decimal
 from functools import cache
 from itertools import chain, repeat
 
-from addin.workbook import layout
-from addin.workbook.content import Value
-from addin.workbook.sheet_xml import LINE_HEIGHT, MOST_LINES, excel_serial, text_element
-from addin.workbook.stamping.package import CannotPatch, xml_int
-from addin.workbook.stamping.styles import Styles, xml_attributes
-from addin.workbook.widths import line_count
+from addin.workbook.ooxml.sheet_xml import LINE_HEIGHT, MOST_LINES, excel_serial, text_element
+from addin.workbook.ooxml.stamping.package import CannotPatch, xml_int
+from addin.workbook.ooxml.stamping.styles import Styles, xml_attributes
+from addin.workbook.review import layout
+from addin.workbook.review.content import Value
+from addin.workbook.review.widths import line_count
 
 _MIN_RUN = 8  # rows from which a run is tried in one pass
 _SLASH = ord("/")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from addin.domain.problems import Problem, Where, WorkbookError
-from addin.workbook.package import (
+from addin.workbook.ooxml.package import (
     MACRO_ENABLED_MAIN,
     WORKBOOK_MAIN,
     rels_name,

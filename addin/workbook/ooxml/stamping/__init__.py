@@ -19,10 +19,9 @@ import zlib
 from pathlib import Path
 
 from addin.domain.problems import Problem, Where, WorkbookError
-from addin.workbook.package_check import ZIP_ERRORS
-from addin.workbook.port import Stamps
-from addin.workbook.stamping.filters import with_filter_database
-from addin.workbook.stamping.package import (
+from addin.workbook.ooxml.check import ZIP_ERRORS
+from addin.workbook.ooxml.stamping.filters import with_filter_database
+from addin.workbook.ooxml.stamping.package import (
     Book,
     CannotPatch,
     member,
@@ -31,8 +30,9 @@ from addin.workbook.stamping.package import (
     without_calc_chain,
     write_package,
 )
-from addin.workbook.stamping.sheets import SharedStrings, patch_sheets, sheet_requests
-from addin.workbook.stamping.styles import Styles
+from addin.workbook.ooxml.stamping.sheets import SharedStrings, patch_sheets, sheet_requests
+from addin.workbook.ooxml.stamping.styles import Styles
+from addin.workbook.port import Stamps
 
 __all__ = ["CannotPatch", "write_stamped"]
 

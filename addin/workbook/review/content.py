@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from addin.workbook.layout import Sheet
+from addin.workbook.review.layout import Sheet
 
 Value = object  # str, Decimal, int, date, datetime or None; converted at each writer's edge
 

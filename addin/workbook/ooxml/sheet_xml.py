@@ -16,10 +16,10 @@ from decimal import Decimal
 from itertools import chain, compress, repeat
 from typing import Any
 
-from addin.workbook import layout
-from addin.workbook.content import SheetContent, Value
-from addin.workbook.styles import HEADER_STYLE, style_index
-from addin.workbook.widths import column_widths, line_count, line_room
+from addin.workbook.ooxml.styles import HEADER_STYLE, style_index
+from addin.workbook.review import layout
+from addin.workbook.review.content import SheetContent, Value
+from addin.workbook.review.widths import column_widths, line_count, line_room
 
 ROWS_PER_CHUNK = 2000
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()

@@ -15,9 +15,9 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from addin.workbook.cell_errors import CellError
-from addin.workbook.stamping.package import CannotPatch, read_book
-from addin.workbook.stamping.rows import column_index
+from addin.workbook.ooxml.stamping.package import CannotPatch, read_book
+from addin.workbook.ooxml.stamping.rows import column_index
+from addin.workbook.review.cell_errors import CellError
 
 # An error cell as every writer seen here puts it: <c r="P2" s="3" t="e"><v>#N/A</v></c>
 _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s(?=[^>]*\bt=[\"']e[\"'])([^>]*)(?<!/)>(.*?)</(?:\w+:)?c>",

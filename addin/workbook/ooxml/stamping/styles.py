@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from addin.workbook.stamping.package import CannotPatch, member, xml_int
+from addin.workbook.ooxml.stamping.package import CannotPatch, member, xml_int
 
 _BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0.00": 4}
 

@@ -15,12 +15,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import IO
 
-from addin.workbook import layout
-from addin.workbook.content import Value
-from addin.workbook.port import Stamps
-from addin.workbook.review import find_titles, header_positions
-from addin.workbook.stamping.filters import grown_filter
-from addin.workbook.stamping.package import (
+from addin.workbook.ooxml.stamping.filters import grown_filter
+from addin.workbook.ooxml.stamping.package import (
     MAIN_NS,
     Book,
     CannotPatch,
@@ -29,7 +25,7 @@ from addin.workbook.stamping.package import (
     member,
     xml_int,
 )
-from addin.workbook.stamping.rows import (
+from addin.workbook.ooxml.stamping.rows import (
     CellXml,
     ColumnStyles,
     RowPatcher,
@@ -41,8 +37,12 @@ from addin.workbook.stamping.rows import (
     with_dimension,
     written_extent,
 )
-from addin.workbook.stamping.styles import Styles
-from addin.workbook.widths import line_room
+from addin.workbook.ooxml.stamping.styles import Styles
+from addin.workbook.port import Stamps
+from addin.workbook.review import layout
+from addin.workbook.review.content import Value
+from addin.workbook.review.reading import find_titles, header_positions
+from addin.workbook.review.widths import line_room
 
 _MAIN = f"{{{MAIN_NS}}}"
 _CHUNK = 4 << 20  # bytes of sheet XML patched at a time
