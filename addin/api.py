@@ -9,20 +9,26 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
-from addin import insights
 from addin.commit import CommitOutcome, CommitRequest
 from addin.commit import commit as _commit
 from addin.commit.protocol import recover
 from addin.commit.reverse import ReverseOutcome, ReverseRequest
 from addin.commit.reverse import reverse as _reverse
 from addin.config import Config
+from addin.domain import insights
 from addin.domain.actions import ActionTotal
 from addin.domain.history import customer_histories
 from addin.domain.model import CustomerHistory, Ledger, Selection, Subscription
 from addin.domain.problems import Problem, ReliquatError, Where
 from addin.domain.transit import Reconciliation
 from addin.domain.transit import reconcile as reconcile_lines
-from addin.extract import ExtractOutcome, ExtractRequest
+from addin.extract import AuditTrail as AuditTrail  # raised by refuse_overwriting
+from addin.extract import (
+    ExtractOutcome,
+    ExtractRequest,
+    refuse_overwriting_review,
+    rules_for,
+)
 from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
 from addin.locations import Location
@@ -37,6 +43,7 @@ from addin.register.location import register_for
 from addin.register.lock import commit_lock
 from addin.register.store import Register
 from addin.register.witness import check, rebuild
+from addin.sources.cached import load_ledger
 from addin.sources.transit import read_movements
 from addin.workbook.openpyxl_file import FileReview
 from addin.workbook.port import ReviewWorkbook
@@ -57,9 +64,28 @@ def extract(source: str | Path | Location, out: Path, *, config: Config | None =
     return _extract(request, stages)
 
 
-def prepare_extract(request: ExtractRequest, stages: Stages | None = None) -> ExtractOutcome:
-    """Everything an extraction computes, writing nothing: Excel writes it into the live book."""
-    return _prepare(request, stages or Stages())
+def prepare_extract(source: str | Path | Location, workbook: Path, *,
+                    config: Config | None = None, threshold: Decimal | None = None,
+                    as_of: dt.date | None = None, out_dir: str = "",
+                    stages: Stages | None = None) -> ExtractOutcome:
+    """Everything an extraction computes, writing nothing: Excel writes it into the live
+    ``workbook``. ``out_dir`` is the export folder as Control shows it, kept there."""
+    return _prepare(ExtractRequest(source=_location(source), out=Path(workbook),
+                                   config=config or Config(), threshold=threshold,
+                                   as_of=as_of, out_dir=out_dir), stages or Stages())
+
+
+def refuse_overwriting(workbook: ReviewWorkbook) -> None:
+    """Refused when the workbook holds a Journal (never overwritten) or a reviewer's
+    decisions not committed (Excel asks first). Sheets that are not a review yet (the
+    template) are written over."""
+    from addin.workbook.review.reading import parse_review
+
+    try:
+        review = parse_review(workbook.read_sheets(), workbook.name)
+    except ReliquatError:
+        return
+    refuse_overwriting_review(review, workbook.name, force=False)
 
 
 def commit(workbook: Path | ReviewWorkbook, out_dir: Path | None = None, *,
@@ -96,17 +122,19 @@ def alternatives(source: str | Path | Location, customer_id: str, as_of: dt.date
 def threshold_catch(source: str | Path | Location, threshold: Decimal, as_of: dt.date
                     ) -> tuple[int, Decimal]:
     """How many subscriptions, and how much money, a threshold would flag."""
-    return insights.threshold_catch(_ledger(source), threshold, as_of)
+    return insights.threshold_catch(_ledger(source), rules_for(Config(), threshold, as_of))
 
 
 def catch_table(source: str | Path | Location, thresholds: Sequence[Decimal], as_of: dt.date
                 ) -> list[tuple[Decimal, int, Decimal]]:
     """``threshold_catch`` for each threshold: (threshold, subscriptions, amount)."""
-    return insights.catch_table(_ledger(source), list(thresholds), as_of)
+    ledger = _ledger(source)
+    return [(t, *insights.threshold_catch(ledger, rules_for(Config(), t, as_of)))
+            for t in thresholds]
 
 
 def _ledger(source: str | Path | Location) -> Ledger:
-    return insights.load_ledger(_location(source))
+    return load_ledger(_location(source))
 
 
 def _location(source: str | Path | Location) -> Location:

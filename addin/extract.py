@@ -191,11 +191,15 @@ def _refuse_overwriting(out: Path, force: bool) -> None:
     refuse_overwriting_review(review, str(out), force)
 
 
+class AuditTrail(ReliquatError):
+    """The workbook holds committed batches: it is never overwritten, even when asked."""
+
+
 def refuse_overwriting_review(review: Review, name: str, force: bool) -> None:
     """A Journal is an audit trail: never overwritten. A reviewer's decisions only with
     ``force``."""
     if review.journal_length:
-        raise ReliquatError([Problem(Where(name),
+        raise AuditTrail([Problem(Where(name),
             "this workbook holds committed batches (its Journal is the audit trail); "
             "extract to a new file")])
     touched = reviewer_input(review)

@@ -23,7 +23,6 @@ from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
 from addin.excel.edge import excel_amount, excel_day
 from addin.excel.live import LiveWorkbook
 from addin.excel.run_guard import AlreadyRunning, one_run
-from addin.extract import ExtractRequest, refuse_overwriting_review
 from addin.locations import Location
 from addin.progress import Stages
 from addin.sources.values import parse_text
@@ -135,10 +134,10 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     threshold = inputs.get("threshold")
     as_of = inputs.get("as_of")
     _confirm_overwrite(live)
-    outcome = api.prepare_extract(ExtractRequest(
-        source=Location.of(source, base=_folder(live)), out=Path(live.name), config=config,
+    outcome = api.prepare_extract(
+        Location.of(source, base=_folder(live)), Path(live.name), config=config,
         threshold=excel_amount(threshold) if threshold not in (None, "") else None,
-        as_of=excel_day(as_of), out_dir=parse_text(inputs.get("out_dir"))), stages)
+        as_of=excel_day(as_of), out_dir=parse_text(inputs.get("out_dir")), stages=stages)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
@@ -149,17 +148,11 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
 
 def _confirm_overwrite(live: LiveWorkbook) -> None:
     """A Journal is never overwritten; a reviewer's decisions only after a Yes."""
-    from addin.workbook.review.reading import parse_review
-
     try:
-        review = parse_review(live.read_sheets(), live.name)
-    except ReliquatError:
-        return  # an empty template, or sheets the extraction rewrites anyway
-    try:
-        refuse_overwriting_review(review, live.name, force=False)
+        api.refuse_overwriting(live)
+    except api.AuditTrail:
+        raise
     except ReliquatError as refused:
-        if review.journal_length:
-            raise
         answer = live.book.app.alert(f"{refused.describe()}\n\nOverwrite them?",
                                      title="Reliquat – Extract", buttons="yes_no")
         if answer != "yes":
