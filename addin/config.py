@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from addin.domain.batch import Accounts, Billing, Ledgering
 from addin.domain.model import OpenItem, Subscription
@@ -86,120 +87,124 @@ def load_config(path: Path | str | None) -> Config:
     return _from_dict(data, path)
 
 
-def _from_dict(data: dict[str, Any], path: Path) -> Config:
-    problems: list[Problem] = []
-    file = str(path)
+class _Reader:
+    """One config file's values, each problem noted with its key, all reported at once."""
 
-    def section(name: str) -> dict[str, Any]:
-        value = data.get(name, {})
+    def __init__(self, data: dict[str, Any], path: Path) -> None:
+        self.data, self.path, self.file = data, path, str(path)
+        self.problems: list[Problem] = []
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.data.get(name, {})
         if not isinstance(value, dict):
-            problems.append(Problem(Where(file, record=f"[{name}]"), "must be a table ([name])"))
+            self.problems.append(Problem(Where(self.file, record=f"[{name}]"),
+                                         "must be a table ([name])"))
             return {}
         return value
 
-    def amount(sect: str, key: str, default: Decimal) -> Decimal:
-        raw = section(sect).get(key)
+    def value(self, section: str, key: str, parse: Callable[[Any], T], default: T) -> T:
+        raw = self.section(section).get(key)
         if raw is None:
             return default
         try:
-            value = to_money(str(raw))
-        except AmountError as exc:
-            problems.append(Problem(Where(file, record=f"[{sect}] {key}"), str(exc)))
+            return parse(raw)
+        except ValueError as exc:
+            self.note(f"[{section}] {key}", str(exc))
             return default
-        if value < 0:
-            problems.append(Problem(Where(file, record=f"[{sect}] {key}"), "must not be negative"))
-        return value
 
-    def whole(sect: str, key: str, default: int) -> int:
-        value = section(sect).get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            problems.append(Problem(Where(file, record=f"[{sect}] {key}"),
-                                    "must be a whole number >= 0"))
-            return default
-        return value
+    def settings(self, section: str, table: Mapping[str, Callable[[Any], Any]],
+                 defaults: object) -> dict[str, Any]:
+        """Every key of ``table`` in ``section``; a key the table does not know is named."""
+        for key in self.section(section).keys() - table.keys():
+            self.note(f"[{section}] {key}", "unknown setting")
+        return {key: self.value(section, key, parse, getattr(defaults, key))
+                for key, parse in table.items()}
 
-    rules_data = section("rules")
-    defaults = RuleSettings()
-    threshold = amount("rules", "threshold", defaults.threshold)
-    write_off_limit = amount("rules", "write_off_limit", defaults.write_off_limit)
-    min_days = whole("rules", "min_overdue_days", defaults.min_overdue_days)
-    credits = rules_data.get("include_credits", defaults.include_credits)
-    if not isinstance(credits, bool):
-        problems.append(
-            Problem(Where(file, record="[rules] include_credits"), "must be true or false"))
-        credits = defaults.include_credits
-    rules = RuleSettings(
-        threshold=threshold,
-        min_overdue_days=min_days,
-        write_off_limit=write_off_limit,
-        include_credits=credits,
-        repeat_limit=whole("rules", "repeat_limit", defaults.repeat_limit),
-        transit_alert_days=whole("rules", "transit_alert_days", defaults.transit_alert_days),
-    )
+    def note(self, record: str, message: str) -> None:
+        self.problems.append(Problem(Where(self.file, record=record), message))
 
-    accounts = Accounts(**_strings(section("accounts"), Accounts(), "accounts", file, problems))
-    billing = _billing(section("billing"), file, problems)
-    rebill_text = str(section("billing").get("text") or "")
-    vat_rates = _vat_rates(section("vat"), file, problems)
 
+T = TypeVar("T")
+
+
+def _amount(raw: Any) -> Decimal:
+    value = to_money(str(raw))  # an AmountError is a ValueError
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _whole(raw: Any) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        raise ValueError("must be a whole number >= 0")
+    return raw
+
+
+def _flag(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise ValueError("must be true or false")
+    return raw
+
+
+def _one_of(options: Sequence[str], said: str) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        if raw not in options:
+            raise ValueError(said)
+        return str(raw)
+    return parse
+
+
+_RULES = {"threshold": _amount, "min_overdue_days": _whole, "write_off_limit": _amount,
+          "include_credits": _flag, "repeat_limit": _whole, "transit_alert_days": _whole}
+_EXPORT = {"delimiter": _one_of((";", ",", "\t", "|"), "must be ; , | or a tab"),
+           "encoding": _one_of(ENCODINGS, f"must be {', '.join(ENCODINGS[:-1])} or "
+                                          f"{ENCODINGS[-1]}")}
+_WORKBOOK = {"language": _one_of(LANGUAGES, f"must be one of {', '.join(LANGUAGES)}")}
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    delimiter: str = ";"
+    encoding: str = "utf-8"
+    language: str = "en"
+
+
+def _from_dict(data: dict[str, Any], path: Path) -> Config:
+    reader = _Reader(data, path)
+    rules = RuleSettings(**reader.settings("rules", _RULES, RuleSettings()))
+    accounts = Accounts(**_strings(reader.section("accounts"), Accounts(), "accounts",
+                                   reader.file, reader.problems))
+    billing = _billing(reader.section("billing"), reader.file, reader.problems)
+    vat_rates = _vat_rates(reader.section("vat"), reader.file, reader.problems)
+    columns = _columns(reader.section("columns"), reader)
+    tables = _entity_strings(reader.section("tables"), "tables", reader.file, reader.problems)
+    sql = _entity_strings(reader.section("sql"), "sql", reader.file, reader.problems)
+    export = reader.settings("export", _EXPORT, _Defaults())
+    workbook = reader.settings("workbook", _WORKBOOK, _Defaults())
+    register = _register(reader.section("register"), path, reader.problems)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return Config(rules=rules, accounts=accounts, billing=billing, vat_rates=vat_rates,
+                  columns=columns, tables=tables, sql=sql, register=register, path=path,
+                  rebill_text=str(reader.section("billing").get("text") or ""),
+                  **export, **workbook)
+
+
+def _columns(data: dict[str, Any], reader: _Reader) -> dict[str, dict[str, str]]:
+    """[columns.entity] canonical = "header in the source"."""
     columns: dict[str, dict[str, str]] = {}
-    for entity, mapping in section("columns").items():
+    for entity, mapping in data.items():
         allowed = _allowed_columns(entity)
         if allowed is None:
-            problems.append(Problem(Where(file, record=f"[columns.{entity}]"), "unknown entity"))
+            reader.note(f"[columns.{entity}]", "unknown entity")
             continue
         for canonical, header in mapping.items():
             if canonical not in allowed:
-                problems.append(
-                    Problem(Where(file, record=f"[columns.{entity}] {canonical}"), "unknown column")
-                )
+                reader.note(f"[columns.{entity}] {canonical}", "unknown column")
             elif not isinstance(header, str) or not header.strip():
-                problems.append(
-                    Problem(Where(file, record=f"[columns.{entity}] {canonical}"), "must be a text")
-                )
+                reader.note(f"[columns.{entity}] {canonical}", "must be a text")
         columns[entity] = {k: str(v) for k, v in mapping.items()}
-
-    tables = _entity_strings(section("tables"), "tables", file, problems)
-    sql = _entity_strings(section("sql"), "sql", file, problems)
-
-    export = section("export")
-    delimiter = export.get("delimiter", ";")
-    if delimiter not in (";", ",", "\t", "|"):
-        problems.append(Problem(Where(file, record="[export] delimiter"), "must be ; , | or a tab"))
-        delimiter = ";"
-    encoding = export.get("encoding", "utf-8")
-    if encoding not in ENCODINGS:
-        problems.append(Problem(Where(file, record="[export] encoding"),
-                                f"must be {', '.join(ENCODINGS[:-1])} or {ENCODINGS[-1]}"))
-        encoding = "utf-8"
-
-    register = _register(section("register"), path, problems)
-
-    language = section("workbook").get("language", "en")
-    if language not in LANGUAGES:
-        problems.append(
-            Problem(Where(file, record="[workbook] language"),
-                    f"must be one of {', '.join(LANGUAGES)}")
-        )
-        language = "en"
-
-    if problems:
-        raise ConfigError(problems)
-    return Config(
-        rules=rules,
-        accounts=accounts,
-        billing=billing,
-        vat_rates=vat_rates,
-        columns=columns,
-        tables=tables,
-        sql=sql,
-        delimiter=delimiter,
-        encoding=encoding,
-        register=register,
-        language=language,
-        path=path,
-        rebill_text=rebill_text,
-    )
+    return columns
 
 
 def _register(data: dict[str, Any], path: Path, problems: list[Problem]) -> Location | None:

@@ -70,3 +70,14 @@ def test_the_export_encoding_is_utf8_unless_the_config_names_another(tmp_path: P
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert str(error.value) == f"{path}, [export] encoding: must be utf-8, utf-8-sig or cp1252"
+
+
+def test_a_misspelt_setting_is_named_not_ignored(tmp_path: Path):
+    path = tmp_path / "typo.toml"
+    path.write_text('[rules]\nthreshhold = "2.00"\n[export]\nencodng = "cp1252"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert sorted(str(error.value).splitlines()) == [
+        f"{path}, [export] encodng: unknown setting",
+        f"{path}, [rules] threshhold: unknown setting"]
