@@ -107,14 +107,6 @@ class Exclusion(NamedTuple):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerBalance:
-    """The whole picture of a customer beside the small residual (seed 004)."""
-
-    whole: dict[Currency, Decimal]
-    overdue: dict[Currency, Decimal]
-
-
 class Residual(NamedTuple):
     """One flagged subscription (in one currency) and the proposal for it."""
 
