@@ -17,6 +17,7 @@ from addin.commit.reverse import reverse as _reverse
 from addin.config import Config
 from addin.domain import insights
 from addin.domain.actions import ActionTotal
+from addin.domain.checks import state_of
 from addin.domain.history import customer_histories
 from addin.domain.model import CustomerHistory, Ledger, Selection, Subscription
 from addin.domain.problems import Problem, ReliquatError, Where
@@ -204,11 +205,7 @@ def _statuses(found: Reconciliation, source: str | Path | Location, config: Conf
 
 
 def _state(subscription: Subscription | None) -> str:
-    if subscription is None:
-        return "not in the source"
-    if subscription.end_date is not None:
-        return f"{subscription.status.value} (ended {subscription.end_date:%d.%m.%Y})"
-    return subscription.status.value
+    return "not in the source" if subscription is None else str(state_of(subscription))
 
 
 def repeat_short_payers(months: int = 12, *, config: Config | None = None,

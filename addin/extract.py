@@ -31,6 +31,7 @@ from addin.register.history import (
     residuals_since,
 )
 from addin.register.location import register_for
+from addin.register.lock import current_user
 from addin.register.store import Register
 from addin.sources import read_for_rules
 from addin.workbook.review.content import WorkbookContent
@@ -111,7 +112,7 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         config=str(request.config.path or ""),
         extraction_id=extraction_id,
         extracted_at=now,
-        extracted_by=request.user or _user(),
+        extracted_by=request.user or current_user(),
         language=request.config.language,
         register=register.shown,
         out_dir=request.out_dir,
@@ -215,12 +216,3 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

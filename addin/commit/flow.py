@@ -19,7 +19,7 @@ from addin.commit.decisions import Reading, read_decisions
 from addin.commit.interrupts import interruptible
 from addin.commit.protocol import publish, recover
 from addin.commit.stamps import commit_stamps
-from addin.commit.writing import BatchWriting, claimed_items, current_user
+from addin.commit.writing import BatchWriting, claimed_items
 from addin.config import Config
 from addin.domain.batch import Batch, build_batch
 from addin.domain.checks import CheckResult, CommitFacts, check_decisions
@@ -28,6 +28,7 @@ from addin.locations import Location
 from addin.memory import paused_gc
 from addin.progress import Stages
 from addin.register.location import register_for
+from addin.register.lock import current_user
 from addin.register.store import Identity, Register
 from addin.register.witness import witness_problems
 from addin.workbook.port import ReviewWorkbook

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from addin.commit.interrupts import interruptible
 from addin.commit.protocol import OutputFile, plan_for, publish, recover
-from addin.commit.writing import current_user
 from addin.config import Config
 from addin.domain.batch import Batch, reversal
 from addin.domain.problems import CommitRefused, Problem, Where
 from addin.exports.batch_record import RecordContext, sha256_of, write_batch_record
 from addin.exports.csv_files import read_postings, read_rebills, write_postings, write_rebills
 from addin.register.location import register_for
+from addin.register.lock import current_user
 from addin.register.schema import DONE, PENDING
 from addin.register.store import Entry, Register
 from addin.register.witness import read_records, witness_problems

@@ -4,7 +4,6 @@ items it claims; one context instead of a long list of arguments."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import shutil
 import socket
 from collections.abc import Mapping
@@ -93,8 +92,3 @@ def claimed_items(batch: Batch) -> list[ClaimedItem]:
             for d in batch.decisions for item in d.items]
 
 
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -17,7 +17,7 @@ from addin.domain.actions import Target, policy
 from addin.domain.batch import Decision
 from addin.domain.model import BatchId, ItemId, Subscription, SubscriptionId
 from addin.domain.problems import Problem, Where
-from addin.domain.texts import text
+from addin.domain.texts import Text, text
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
             problems.append(Problem(_at(d, "Action"), text(
                 "needs_active", "{action} needs an active subscription: {subscription} is "
                 "{state}; choose TRANSFER or WRITE_OFF", action=d.action.value,
-                subscription=d.subscription_id, state=_state(source))))
+                subscription=d.subscription_id, state=state_of(source))))
     elif target is Target.OTHER:
         problems.extend(_target_problems(d, facts))
     for item in d.items:
@@ -131,7 +131,7 @@ def _target_problems(d: Decision, facts: CommitFacts) -> list[Problem]:
                                     owner=target.customer_id, customer=d.customer_id))]
     if not target.is_active_on(facts.today):
         return [Problem(where, text("target_state", "target {target} is {state}",
-                                    target=d.target, state=_state(target)))]
+                                    target=d.target, state=state_of(target)))]
     return []
 
 
@@ -146,7 +146,8 @@ def _duplicates(d: Decision, seen: dict[ItemId, Where]) -> list[Problem]:
     return problems
 
 
-def _state(sub: Subscription) -> str:
+def state_of(sub: Subscription) -> Text:
+    """A subscription's status as a reviewer reads it, with its end day once ended."""
     status = text(f"status_{sub.status.value}", sub.status.value)
     if sub.end_date is not None:
         return text("ended", "{status} (ended {day})", status=status,

@@ -46,12 +46,16 @@ class LockBusy(RegisterError):
     """Another commit holds the lock."""
 
 
-def _holder() -> str:
+def current_user() -> str:
+    """Who the register names for a batch, an extraction or a lock."""
     try:
-        user = getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}, process {os.getpid()}, since " \
+        return "unknown"
+
+
+def _holder() -> str:
+    return f"{current_user()}@{socket.gethostname()}, process {os.getpid()}, since " \
            f"{time.strftime('%d.%m.%Y %H:%M:%S')}"
 
 
