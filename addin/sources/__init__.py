@@ -57,10 +57,15 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
     """The part of the ledger the rules need, the customers' balances when the ledger holds
     only part of their items, and how many items the source holds.
 
-    A database does the selection itself (see pushdown); a file is read whole.
+    A database does the selection itself (see pushdown); so does a folder of CSV exports, on
+    its columns (see file_selection); a workbook is read whole.
     """
     database = _database(source)
     if database is None:
+        committed = list(committed)
+        narrowed = _csv_selection(source, config, rules, committed)
+        if narrowed is not None:
+            return narrowed
         ledger = read_ledger(source, config)
         return ledger, None, len(ledger.items)
     from addin.sources.pushdown import read_selection_source
@@ -112,21 +117,47 @@ def _both(read: Callable[[str], RawColumns]) -> tuple[RawColumns, RawColumns]:
 
 
 def _from_folder(folder: Path, entity: str, config: Config) -> RawColumns:
+    path = _entity_file(folder, entity)
+    if path.suffix.casefold() == ".csv":
+        from addin.sources.csv_source import read_csv_columns
+
+        return read_csv_columns(path, entity, config)
+    from addin.sources.xlsx_source import read_sheet_columns
+
+    return read_sheet_columns(path, None, entity, config)
+
+
+def _entity_file(folder: Path, entity: str) -> Path:
+    """``entity``.csv or ``entity``.xlsx in the folder, whatever the case of its name."""
     files = {p.name.casefold(): p for p in folder.iterdir() if p.is_file()}
     csv_file, xlsx_file = files.get(f"{entity}.csv"), files.get(f"{entity}.xlsx")
     if csv_file and xlsx_file:
         raise SourceError([Problem(Where(str(folder)), f"both {csv_file.name} and "
                                                        f"{xlsx_file.name}: keep only one")])
-    if csv_file:
-        from addin.sources.csv_source import read_csv_columns
+    found = csv_file or xlsx_file
+    if found is None:
+        raise SourceError([Problem(Where(str(folder / f"{entity}.csv")),
+                                   f"missing file: {entity}.csv (or {entity}.xlsx)")])
+    return found
 
-        return read_csv_columns(csv_file, entity, config)
-    if xlsx_file:
-        from addin.sources.xlsx_source import read_sheet_columns
 
-        return read_sheet_columns(xlsx_file, None, entity, config)
-    raise SourceError([Problem(Where(str(folder / f"{entity}.csv")),
-                               f"missing file: {entity}.csv (or {entity}.xlsx)")])
+def _csv_selection(source: Location, config: Config, rules: Rules,
+                   committed: Iterable[ItemId]) -> tuple[Ledger, Balances, int] | None:
+    """A folder of CSV exports narrowed on its columns (see file_selection); None for any
+    other source, or when only the exact reader can tell what is in the files."""
+    folder = source.path
+    if not folder.is_dir():
+        return None
+    from addin.sources.file_selection import read_selection_files
+
+    try:
+        files = {entity: _entity_file(folder, entity) for entity in ENTITIES}
+        if any(path.suffix.casefold() != ".csv" for path in files.values()):
+            return None
+        with paused_gc():
+            return read_selection_files(files, config, rules, committed, str(folder))
+    except SourceError:  # the exact reader reports every problem of both files
+        return None
 
 
 def _from_database(source: Location, config: Config) -> Ledger:

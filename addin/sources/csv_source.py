@@ -8,18 +8,22 @@ is used only to find line numbers when a quoted field spans lines.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
 from addin.sources.csv_records import Records, scan
 from addin.sources.table import RawColumns, locate_columns, raw_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DELIMITERS = (";", ",", "\t")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
@@ -27,10 +31,28 @@ _BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def read_csv_columns(path: Path, entity: str, config: Config) -> RawColumns:
+@dataclass(frozen=True)
+class CsvFile:
+    """A CSV export whose header was read and matched: what any reader of its rows needs.
+
+    ``data`` is the file's bytes with UTF-16 turned into UTF-8 and lone CRs into LF;
+    ``encoding`` is what the header line decodes with (the rows may still prove it wrong).
+    """
+
+    path: Path
+    data: bytes
+    encoding: str
+    delimiter: str
+    header: list[str]
+    positions: dict[str, int]
+
+
+def open_csv(path: Path, entity: str, config: Config) -> CsvFile:
+    """The file read, its delimiter told, its columns found; a SourceError otherwise."""
     data = _read(path)
     encoding = "utf-8"  # pandas' own decoder, faster than the utf-8-sig codec, skips a BOM
-    first_line = data.split(b"\n", 1)[0]
+    end = data.find(b"\n")
+    first_line = data if end == -1 else data[:end]
     try:
         header_text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -39,6 +61,19 @@ def read_csv_columns(path: Path, entity: str, config: Config) -> RawColumns:
     delimiter = _delimiter(header_text, path)
     header = next(csv.reader([header_text.rstrip("\r")], delimiter=delimiter))
     positions = locate_columns(header, entity, config, Where(str(path), 1))
+    return CsvFile(path, data, encoding, delimiter, header, positions)
+
+
+def as_utf8(file: CsvFile) -> bytes:
+    """The whole file in UTF-8, or the exact SourceError of a damaged encoding."""
+    encoding = _legacy_encoding(file.data, file.path)
+    return file.data if encoding == "utf-8" else file.data.decode(encoding).encode("utf-8")
+
+
+def read_csv_columns(path: Path, entity: str, config: Config) -> RawColumns:
+    file = open_csv(path, entity, config)
+    data, encoding, delimiter = file.data, file.encoding, file.delimiter
+    header, positions = file.header, file.positions
     try:
         frame, records = _parse(data, encoding, delimiter, path)
     except UnicodeDecodeError:
@@ -59,19 +94,37 @@ def _read(path: Path) -> bytes:
         data = data.decode("utf-16").encode("utf-8")
     if b"\r" in data and _LONE_CR.search(data):  # old Mac line ends, which pandas takes
         data = _LONE_CR.sub(b"\n", data)      # for line ends too: counted like the others
-    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+    if _blank(data.removeprefix(b"\xef\xbb\xbf")):
         raise SourceError([Problem(Where(str(path)), "the file is empty")])
     return data
+
+
+def _first_non_utf8(data: bytes, piece: int = 1 << 22) -> int | None:
+    """Where the bytes stop being UTF-8, read a piece at a time: a decoded copy of a whole
+    export would take twice its size."""
+    if data.isascii():
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), piece):
+        pending = len(decoder.getstate()[0])  # the start of a character cut by the last piece
+        try:
+            decoder.decode(view[start:start + piece], final=start + piece >= len(data))
+        except UnicodeDecodeError as exc:
+            return start - pending + exc.start
+    return None
+
+
+def _blank(data: bytes) -> bool:
+    return not data[:4096].strip() and not data.strip()
 
 
 def _legacy_encoding(data: bytes, path: Path) -> str:
     """Not UTF-8: Windows-1252, as older ERPs write, unless the file is UTF-8 with a damaged
     stretch; then decoding it as 1252 would turn every 'é' into 'Ã©' without a word."""
-    try:
-        data.decode("utf-8")
+    bad = _first_non_utf8(data)
+    if bad is None:
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        bad = exc.start
     where = Where(str(path), data.count(b"\n", 0, bad) + 1)
     if _UTF8_SEQUENCE.search(data):
         raise SourceError([Problem(where, f"byte 0x{data[bad]:02x} is not UTF-8 though the rest "
@@ -100,6 +153,8 @@ def _parse(data: bytes, encoding: str, delimiter: str, path: Path
     """The rows, or every line whose field count differs from the header's. pandas names the
     longer ones; a shorter one it pads with blanks, so its last column is blank, and only
     then are the bytes scanned (``Records``, also kept to number lines)."""
+    import pandas as pd
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:

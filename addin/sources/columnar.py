@@ -1,0 +1,299 @@
+"""A CSV ledger as checked columns, without a record per row.
+
+Arrow splits the file on every core and keeps each cell as text. Each column is then checked
+the way ``build`` checks it, but once per distinct value and with ``build``'s own functions;
+identifiers are checked in Arrow (not empty, nothing to strip, nothing a spreadsheet would run,
+no duplicate). What comes out is the numbers the selection needs: whole cents, due days,
+blocks, currencies, and each item's subscription.
+
+Whenever this reader is not sure that the exact reader would find nothing wrong (a line Arrow
+cannot split, a bad cell, a duplicate, a value to strip), it returns None: the exact reader then
+runs and names the file, line and column in its own words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from addin.config import Config
+from addin.domain.model import Status
+from addin.domain.money import ZERO
+from addin.sources.columns import Issues, parsed
+from addin.sources.csv_source import CsvFile, as_utf8, open_csv
+from addin.sources.table import RawColumns, no_line
+from addin.sources.values import parse_amount, parse_currency, parse_date, parse_flag, parse_status
+
+T = TypeVar("T")
+
+# What str.strip() strips (every character whose isspace() is true), as an RE2 class.
+PYTHON_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+                "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_SPACE_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_SPACE)
+# An id the exact reader would strip, or refuse as a formula ('=', '+', '@', a control).
+_ID_NEEDS_CARE = f"^[{_SPACE_CLASS}=+@\\x00-\\x1f\\x7f]|[{_SPACE_CLASS}]$"
+_BAD_FIRST = np.zeros(256, dtype=bool)
+_BAD_FIRST[[*range(0x21), 0x7f, ord("="), ord("+"), ord("@")]] = True
+_BAD_LAST = np.zeros(256, dtype=bool)
+_BAD_LAST[[*range(0x09, 0x0e), *range(0x1c, 0x21)]] = True
+# Cents of 1e15 summed a thousand times stay far inside int64.
+_LARGEST_CENTS = 10 ** 15
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """One entity's cells as text, under canonical names, with its file's headers."""
+
+    label: str
+    headers: dict[str, str]
+    table: pa.Table
+
+    def rows(self, indices: np.ndarray) -> RawColumns:
+        """The given rows as the exact reader would hand them to ``build``."""
+        picked = self.table.take(arrow_indices(indices))
+        cells = {name: picked.column(name).to_pylist() for name in picked.column_names}
+        return RawColumns(self.label, self.headers, cells, no_line, texts=True)
+
+
+@dataclass(frozen=True)
+class SubscriptionColumns:
+    text: TextTable
+    ids: pa.ChunkedArray
+    customer: np.ndarray  # index into ``customers``
+    customers: list[str]
+
+
+@dataclass(frozen=True)
+class ItemColumns:
+    text: TextTable
+    ids: pa.ChunkedArray
+    subscription: np.ndarray  # row of the item's subscription
+    cents: np.ndarray  # open amount, int64
+    due: np.ndarray  # due date as an ordinal
+    blocked: np.ndarray  # dunning block or dispute
+    currency: np.ndarray  # index into ``currencies``
+    currencies: list[str]
+
+
+# pa.array() imports pandas (a third of a second) to ask whether it was given a Series;
+# arrays built from their buffers do not.
+def arrow_indices(indices: np.ndarray) -> pa.Array:
+    values = np.ascontiguousarray(indices, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def arrow_strings(texts: Sequence[str]) -> pa.Array:
+    encoded = [text.encode("utf-8") for text in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(pa.large_string(), len(encoded),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+
+
+def numpy_of(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A column of integers or booleans without nulls, as one NumPy array."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [_chunk_numpy(chunk) for chunk in chunks]
+    if not parts:
+        return np.zeros(0, dtype=column.type.to_pandas_dtype())
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _chunk_numpy(chunk: pa.Array) -> np.ndarray:
+    assert chunk.null_count == 0
+    values = chunk.buffers()[1]
+    if pa.types.is_boolean(chunk.type):
+        bits = np.unpackbits(np.frombuffer(values, np.uint8), bitorder="little")
+        return bits[chunk.offset:chunk.offset + len(chunk)].astype(bool)
+    dtype = np.dtype(chunk.type.to_pandas_dtype())
+    return np.frombuffer(values, dtype)[chunk.offset:chunk.offset + len(chunk)]
+
+
+def read_text_table(path: Path, entity: str, config: Config) -> TextTable | None:
+    """The located columns of a CSV export as text; None when Arrow cannot split it as the
+    exact reader would (a wrong field count, a quote it reads otherwise)."""
+    file = open_csv(path, entity, config)
+    return _split(file, as_utf8(file))
+
+
+def _split(file: CsvFile, data: bytes) -> TextTable | None:
+    names = [f"f{position}" for position in range(len(file.header))]
+    wanted = {names[p]: canonical for canonical, p in file.positions.items()}
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names),
+            parse_options=pa_csv.ParseOptions(delimiter=file.delimiter,
+                                              newlines_in_values=_quoted_line_end(data)),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=list(wanted), column_types=dict.fromkeys(wanted, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return None
+    table = table.rename_columns([wanted[name] for name in table.column_names])
+    headers = {c: file.header[p].replace("\ufeff", "").strip() for c, p in file.positions.items()}
+    return TextTable(str(file.path), headers, table)
+
+
+def _quoted_line_end(data: bytes) -> bool:
+    """Whether a line end may sit inside quotes: Arrow then splits the file more carefully
+    (a third slower). Quotes pair up in order, a doubled quote included; an unpaired one
+    counts as yes."""
+    start = data.find(b'"')
+    while start != -1:
+        end = data.find(b'"', start + 1)
+        if end == -1 or data.find(b"\n", start, end) != -1 or data.find(b"\r", start, end) != -1:
+            return True
+        start = data.find(b'"', end + 1)
+    return False
+
+
+def subscription_columns(text: TextTable) -> SubscriptionColumns | None:
+    """The subscriptions' owners, once every column is as the exact reader wants it."""
+    table = text.table
+    ids = table.column("subscription_id")
+    if not (_clean_ids(ids) and _unique(ids) and _clean_ids(table.column("customer_id"))):
+        return None
+    checks: list[tuple[str, Callable[[object], object], object, bool]] = [
+        ("status", parse_status, Status.TERMINATED, True),
+        ("end_date", parse_date, None, False), ("next_bill_date", parse_date, None, False)]
+    for canonical, parse, default, required in checks:
+        if canonical in table.column_names and _distinct(text, canonical, parse, default,
+                                                         required) is None:
+            return None
+    customer, customers = _dictionary(table.column("customer_id"))
+    return SubscriptionColumns(text, ids, customer, customers)
+
+
+def item_columns(text: TextTable, subs: SubscriptionColumns, config: Config
+                 ) -> ItemColumns | None:
+    """The numbers the selection needs, once every column is as the exact reader wants it:
+    each item's subscription known and owned by the item's customer."""
+    table = text.table
+    ids = table.column("item_id")
+    identifiers = ("item_id", "customer_id", "subscription_id", "document_no")
+    if not (all(_clean_ids(table.column(c)) for c in identifiers) and _unique(ids)):
+        return None
+    subscription = pc.index_in(table.column("subscription_id"), value_set=subs.ids)
+    if subscription.null_count:
+        return None
+    sub_row = numpy_of(subscription)
+    owners = subs.text.table.column("customer_id").take(subscription)
+    if not pc.all(pc.equal(table.column("customer_id"), owners), min_count=0).as_py():
+        return None
+    if not _vat_codes_known(table, config):
+        return None
+    return _numbers(text, ids, sub_row)
+
+
+def _numbers(text: TextTable, ids: pa.ChunkedArray, sub_row: np.ndarray) -> ItemColumns | None:
+    open_amounts = _distinct(text, "open_amount", parse_amount, ZERO, True)
+    due = _distinct(text, "due_date", parse_date, None, True)
+    currency = _distinct(text, "currency", parse_currency, "", True)
+    other_checks = (_distinct(text, "original_amount", parse_amount, ZERO, True),
+                    _distinct(text, "document_date", parse_date, None, True))
+    flags = [_distinct(text, c, parse_flag, False, False)
+             for c in ("dunning_block", "dispute") if c in text.table.column_names]
+    if (open_amounts is None or due is None or currency is None or None in other_checks
+            or None in flags):
+        return None
+    cents = _cents(open_amounts)
+    if cents is None:
+        return None
+    days = _mapped(due, _ordinal, np.int32)
+    blocked = np.zeros(len(sub_row), dtype=bool)
+    for flag in flags:
+        assert flag is not None
+        blocked |= _mapped(flag, bool, np.bool_)
+    names = sorted(set(currency[1]))
+    currency_code = _mapped(currency, names.index, np.int32)  # type: ignore[arg-type]
+    return ItemColumns(text, ids, sub_row, cents, days, blocked, currency_code, names)
+
+
+def _ordinal(day: dt.date | None) -> int:
+    assert day is not None  # a due date is required
+    return day.toordinal()
+
+
+Distinct = tuple[np.ndarray, list[T]]  # per row, the index of its value in the list
+
+
+def _distinct(text: TextTable, canonical: str, parse: Callable[[object], T], default: T,
+              required: bool) -> Distinct[T] | None:
+    """Each row's parsed value as an index into the parsed distinct values; None if the exact
+    reader would report any of them (it runs ``parsed`` on them, here only once each)."""
+    codes, values = _dictionary(text.table.column(canonical))
+    raw = RawColumns(text.label, text.headers, {canonical: values}, no_line, texts=True)
+    issues = Issues(raw, "value")
+    converted = parsed(raw, canonical, parse, issues, default, required=required)
+    if issues.found:
+        return None
+    return codes, converted
+
+
+def _mapped(distinct: Distinct[T], convert: Callable[[T], object], dtype: type) -> np.ndarray:
+    codes, values = distinct
+    return np.array([convert(v) for v in values], dtype=dtype)[codes] if values else (
+        np.zeros(len(codes), dtype=dtype))
+
+
+def _cents(amounts: Distinct) -> np.ndarray | None:
+    cents = [int(amount.scaleb(2)) for amount in amounts[1]]
+    if cents and max(map(abs, cents)) > _LARGEST_CENTS:
+        return None
+    return np.array(cents, dtype=np.int64)[amounts[0]] if cents else np.zeros(
+        len(amounts[0]), dtype=np.int64)
+
+
+def _dictionary(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    encoded = pc.dictionary_encode(column)
+    chunks = encoded.chunks
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), []
+    if len({c.dictionary.buffers()[2].address for c in chunks}) > 1:  # Arrow shares one
+        encoded = encoded.unify_dictionaries()
+        chunks = encoded.chunks
+    codes = np.concatenate([_chunk_numpy(c.indices) for c in chunks])
+    return codes, chunks[0].dictionary.to_pylist()
+
+
+def _clean_ids(column: pa.ChunkedArray) -> bool:
+    """No id empty, none to strip, none a spreadsheet would run (see ``identifiers``).
+
+    Looked at on the bytes around each id: a first or last byte outside ASCII may be part of
+    a Unicode space, and only then is the column searched character by character."""
+    for chunk in column.chunks:
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:][:len(chunk) + 1]
+        if not len(chunk):
+            continue
+        data = np.frombuffer(data_buffer, np.uint8) if data_buffer else np.zeros(0, np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        if np.any(starts == ends):
+            return False
+        first, last = data[starts], data[ends - 1]
+        if _BAD_FIRST[first].any() or _BAD_LAST[last].any():
+            return False
+        if (first >= 0x80).any() or (last >= 0x80).any():
+            return not pc.any(pc.match_substring_regex(column, _ID_NEEDS_CARE)).as_py()
+    return True
+
+
+def _unique(column: pa.ChunkedArray) -> bool:
+    return pc.count_distinct(column).as_py() == len(column)
+
+
+def _vat_codes_known(table: pa.Table, config: Config) -> bool:
+    if not config.vat_rates or "vat_code" not in table.column_names:
+        return True
+    known = set(config.vat_rates) | {""}
+    return all(code.strip() in known for code in pc.unique(table.column("vat_code")).to_pylist())
