@@ -94,7 +94,7 @@ def _read(path: Path) -> bytes:
         data = data.decode("utf-16").encode("utf-8")
     if b"\r" in data and _LONE_CR.search(data):  # old Mac line ends, which pandas takes
         data = _LONE_CR.sub(b"\n", data)      # for line ends too: counted like the others
-    if _blank(data.removeprefix(b"\xef\xbb\xbf")):
+    if _blank(data):
         raise SourceError([Problem(Where(str(path)), "the file is empty")])
     return data
 
@@ -116,7 +116,10 @@ def _first_non_utf8(data: bytes, piece: int = 1 << 22) -> int | None:
 
 
 def _blank(data: bytes) -> bool:
-    return not data[:4096].strip() and not data.strip()
+    """Nothing but spaces and line ends after a BOM; the whole file is looked at only when
+    its start is blank."""
+    bom = b"\xef\xbb\xbf"
+    return not data[:4096].removeprefix(bom).strip() and not data.removeprefix(bom).strip()
 
 
 def _legacy_encoding(data: bytes, path: Path) -> str:

@@ -18,9 +18,12 @@ Only SELECTs run; every value is a bound parameter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -43,6 +46,8 @@ from addin.sources.build import build_ledger
 from addin.sources.entities import entity_query
 from addin.sources.sql_keys import key_chunks, member_of
 from addin.sources.table import RawTable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -87,49 +92,92 @@ def read_selection_source(conn: Connection, config: Config, rules: Rules,
     threshold = int(rules.threshold * 100)
     is_eligible = eligible(items, rules)
 
-    total = conn.execute(select(func.count()).select_from(items)).scalar_one()
-    committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
-    touched_subs = sorted({str(r.subscription_id) for r in committed_open})
-
-    sums = (select(items.c.subscription_id, items.c.currency,
-                   func.sum(cents(items.c.open_amount)).label("total"))
-            .where(is_eligible)
-            .group_by(items.c.subscription_id, items.c.currency)
-            .having(func.abs(func.sum(cents(items.c.open_amount))) <= threshold))
-    candidates = conn.execute(sums).fetchall()
-    flagged_subs = {str(r.subscription_id) for r in candidates if r.total != 0}
-    zero_subs = {str(r.subscription_id) for r in candidates if r.total == 0}
-
-    # The register's subscriptions are judged in Python, on all their items.
-    touched_items = _rows_in(conn, select(items), items.c.subscription_id, touched_subs)
-    customers = _customers_of(conn, subs, flagged_subs | set(touched_subs))
-
-    rows = {str(r.item_id): r for r in committed_open}
-    rows.update((str(r.item_id), r) for r in touched_items)
-    rows.update((str(r.item_id), r) for r in
-                _rows_in(conn, select(items).where(is_eligible), items.c.subscription_id,
-                         sorted(flagged_subs | zero_subs)))
     small_kept_out = select(items).where(
         func.abs(cents(items.c.open_amount)) <= threshold, cents(items.c.open_amount) != 0,
         not_(is_eligible))
-    rows.update((str(r.item_id), r) for r in conn.execute(small_kept_out).fetchall())
+    with beside(conn) as run:  # the two whole scans of the items run beside the selection
+        counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
+        kept_out = run(lambda c: c.execute(small_kept_out).fetchall())
 
-    unique_subs = {str(r.subscription_id): r for r in
-                   _rows_in(conn, select(subs), subs.c.customer_id, sorted(customers))}
-    missing_subs = {str(r.subscription_id) for r in rows.values()} - unique_subs.keys()
-    unique_subs.update((str(r.subscription_id), r) for r in
-                       _rows_in(conn, select(subs), subs.c.subscription_id,
-                                sorted(missing_subs)))
+        committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
+        touched_subs = sorted({str(r.subscription_id) for r in committed_open})
+        sums = (select(items.c.subscription_id, items.c.currency,
+                       func.sum(cents(items.c.open_amount)).label("total"))
+                .where(is_eligible)
+                .group_by(items.c.subscription_id, items.c.currency)
+                .having(func.abs(func.sum(cents(items.c.open_amount))) <= threshold))
+        candidates = conn.execute(sums).fetchall()
+        flagged_subs = {str(r.subscription_id) for r in candidates if r.total != 0}
+        zero_subs = {str(r.subscription_id) for r in candidates if r.total == 0}
 
-    item_header = tuple(items.c.keys())
-    sub_header = tuple(subs.c.keys())
-    ledger = build_ledger(
-        RawTable(f"{label} open_items", item_header, list(rows.values()), first_line=None),
-        RawTable(f"{label} subscriptions", sub_header, list(unique_subs.values()),
-                 first_line=None),
-        _canonical(config), label)
-    stats = PushdownStats(total, len(rows), len(unique_subs), len(candidates))
-    return ledger, _balances(conn, items, rules, sorted(customers)), stats
+        # The register's subscriptions are judged in Python, on all their items.
+        touched_items = _rows_in(conn, select(items), items.c.subscription_id, touched_subs)
+        customers = sorted(_customers_of(conn, subs, flagged_subs | set(touched_subs)))
+        balances = run(lambda c: _balances(c, items, rules, customers))
+
+        rows = {str(r.item_id): r for r in committed_open}
+        rows.update((str(r.item_id), r) for r in touched_items)
+        rows.update((str(r.item_id), r) for r in
+                    _rows_in(conn, select(items).where(is_eligible), items.c.subscription_id,
+                             sorted(flagged_subs | zero_subs)))
+        unique_subs = {str(r.subscription_id): r for r in
+                       _rows_in(conn, select(subs), subs.c.customer_id, customers)}
+        rows.update((str(r.item_id), r) for r in kept_out.result())
+        missing_subs = {str(r.subscription_id) for r in rows.values()} - unique_subs.keys()
+        unique_subs.update((str(r.subscription_id), r) for r in
+                           _rows_in(conn, select(subs), subs.c.subscription_id,
+                                    sorted(missing_subs)))
+
+        item_header = tuple(items.c.keys())
+        sub_header = tuple(subs.c.keys())
+        ledger = build_ledger(
+            RawTable(f"{label} open_items", item_header, list(rows.values()), first_line=None),
+            RawTable(f"{label} subscriptions", sub_header, list(unique_subs.values()),
+                     first_line=None),
+            _canonical(config), label)
+        stats = PushdownStats(counted.result(), len(rows), len(unique_subs), len(candidates))
+        return ledger, balances.result(), stats
+
+
+Work = Callable[[Connection], T]
+
+
+@contextmanager
+def beside(conn: Connection) -> Iterator[Callable[[Work[T]], Future[T]]]:
+    """A way to run queries beside the ones on ``conn``: on a second connection in a thread
+    where the database is a SQLite file (SQLite runs a query on one core and lets go of
+    Python's lock meanwhile); elsewhere on ``conn`` itself, at once."""
+    if not _is_sqlite_file(conn):
+        def at_once(work: Work[T]) -> Future[T]:
+            done: Future[T] = Future()
+            done.set_result(work(conn))
+            return done
+
+        yield at_once
+        return
+    opened: list[Connection] = []
+
+    def on_second(work: Work[T]) -> T:
+        if not opened:
+            opened.append(conn.engine.connect())
+        return work(opened[0])
+
+    def close() -> None:
+        for second in opened:
+            second.close()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="reliquat-scan") as pool:
+        try:
+            yield lambda work: pool.submit(on_second, work)
+        finally:
+            pool.submit(close).result()
+
+
+def _is_sqlite_file(conn: Connection) -> bool:
+    if conn.dialect.name != "sqlite":
+        return False
+    databases = conn.exec_driver_sql("PRAGMA database_list").fetchall()
+    return any(name == "main" and path for _, name, path in databases)
 
 
 def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequence[str]

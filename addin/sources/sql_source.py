@@ -77,7 +77,7 @@ def _read_only_sqlite(path: Path) -> Engine:
         raise SourceError([Problem(Where(str(path)), "database file not found")])
     uri = f"{path.resolve().as_uri()}?mode=ro"
     return create_engine(URL.create("sqlite+pysqlite"),
-                         creator=lambda: sqlite3.connect(uri, uri=True))
+                         creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
 
 
 def read_entity(connection: Connection, entity: str, config: Config,
