@@ -35,12 +35,14 @@ _LONE_CR = re.compile(rb"\r(?!\n)")
 class CsvFile:
     """A CSV export whose header was read and matched: what any reader of its rows needs.
 
-    ``data`` is the file's bytes with UTF-16 turned into UTF-8 and lone CRs into LF;
-    ``encoding`` is what the header line decodes with (the rows may still prove it wrong).
+    ``data`` is the file's bytes with UTF-16 turned into UTF-8 and lone CRs into LF
+    (``verbatim``: neither was needed); ``encoding`` is what the header line decodes with (the
+    rows may still prove it wrong).
     """
 
     path: Path
     data: bytes
+    verbatim: bool
     encoding: str
     delimiter: str
     header: list[str]
@@ -49,7 +51,7 @@ class CsvFile:
 
 def open_csv(path: Path, entity: str, config: Config) -> CsvFile:
     """The file read, its delimiter told, its columns found; a SourceError otherwise."""
-    data = _read(path)
+    data, verbatim = _read(path)
     encoding = "utf-8"  # pandas' own decoder, faster than the utf-8-sig codec, skips a BOM
     end = data.find(b"\n")
     first_line = data if end == -1 else data[:end]
@@ -61,7 +63,7 @@ def open_csv(path: Path, entity: str, config: Config) -> CsvFile:
     delimiter = _delimiter(header_text, path)
     header = next(csv.reader([header_text.rstrip("\r")], delimiter=delimiter))
     positions = locate_columns(header, entity, config, Where(str(path), 1))
-    return CsvFile(path, data, encoding, delimiter, header, positions)
+    return CsvFile(path, data, verbatim, encoding, delimiter, header, positions)
 
 
 def as_utf8(file: CsvFile) -> bytes:
@@ -84,19 +86,21 @@ def read_csv_columns(path: Path, entity: str, config: Config) -> RawColumns:
     return raw_columns(str(path), header, positions, cells, lines, texts=True)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path) -> tuple[bytes, bool]:
+    """The bytes to parse, and whether they are the file's own."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError([Problem(Where(str(path)), f"cannot read the file: "
                                                      f"{exc.strerror or exc}")]) from exc
+    verbatim = True
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        data = data.decode("utf-16").encode("utf-8")
+        data, verbatim = data.decode("utf-16").encode("utf-8"), False
     if b"\r" in data and _LONE_CR.search(data):  # old Mac line ends, which pandas takes
-        data = _LONE_CR.sub(b"\n", data)      # for line ends too: counted like the others
+        data, verbatim = _LONE_CR.sub(b"\n", data), False  # for line ends: counted as such
     if _blank(data):
         raise SourceError([Problem(Where(str(path)), "the file is empty")])
-    return data
+    return data, verbatim
 
 
 def _first_non_utf8(data: bytes, piece: int = 1 << 22) -> int | None:

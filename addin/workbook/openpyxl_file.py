@@ -12,12 +12,7 @@ import zlib
 from contextlib import suppress
 from itertools import count
 from pathlib import Path
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+from typing import TYPE_CHECKING, Any
 
 from addin.domain.problems import Problem, Where, WorkbookError
 from addin.workbook.ooxml.calamine import read_sheets
@@ -27,6 +22,10 @@ from addin.workbook.port import Stamps
 from addin.workbook.review import layout
 from addin.workbook.review.content import Value
 from addin.workbook.review.reading import find_titles, header_positions
+
+if TYPE_CHECKING:  # openpyxl loads slowly and only a workbook beyond the patch needs it
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 class FileReview:
@@ -105,6 +104,9 @@ def _load(path: Path, *, keep_vba: bool) -> Workbook:
     """``load_workbook``, with what openpyxl opened closed when it fails halfway: the file
     (Windows cannot replace an open one) and the copy of the VBA parts, which prints an error
     when it is collected unclosed."""
+    from openpyxl import Workbook
+    from openpyxl.reader.excel import ExcelReader
+
     with path.open("rb") as handle:
         reader = ExcelReader(handle, keep_vba=keep_vba)
         try:
@@ -124,6 +126,8 @@ def _load(path: Path, *, keep_vba: bool) -> Workbook:
 def _save(book: Workbook, target: Path) -> None:
     """``Workbook.save``, with the archive closed even when openpyxl fails halfway: left open,
     Windows cannot remove the file, and the archive writes itself out when collected."""
+    from openpyxl.writer.excel import ExcelWriter
+
     book.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(book, _UniqueRootIds(archive)).save()
