@@ -237,3 +237,130 @@ def _floor_streaming(rows: list[list[object]], path: Path) -> None:
         ("open_amount", layout.Kind.AMOUNT), ("currency", layout.Kind.TEXT)))
     sheet = layout.Sheet("items", "Items", "Items", "Items", columns, "shItems", filtered=False)
     write_package(WorkbookContent([SheetContent(sheet, "en", rows, with_header=False)]), path)
+
+
+def measure_writer(source: str, work: Path) -> dict:
+    """The review of an extraction written by Reliquat's streaming writer alone: what the
+    dirty ledger's extract and commit are held against."""
+    from addin import api
+    from addin.workbook.xlsm import write_review_file
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    config = _installation(work)
+    api.register_init(config)
+    outcome = api.prepare_extract(source, work / "review.xlsm", config=config,
+                                  threshold=THRESHOLD, as_of=AS_OF)
+    stages = MeasuredStages()
+    start = time.perf_counter()
+    with stages.stage("write", "streaming writer"):
+        write_review_file(outcome.content, work / "writer-only.xlsm")
+    return _figures(stages, time.perf_counter() - start,
+                    rows=len(outcome.selection.residuals))
+
+
+# The servers of this machine (as in tests/conftest.py), and the database the benchmark uses.
+SERVERS = {"postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
+           "mariadb": "mysql+pymysql://root@127.0.0.1:3306/{db}"}
+BENCH_DATABASE = "reliquat_bench"
+_SERVER_TYPES = {"original_amount": "NUMERIC(12, 2)", "open_amount": "NUMERIC(12, 2)",
+                 "document_date": "DATE", "due_date": "DATE", "end_date": "DATE",
+                 "next_bill_date": "DATE", "dunning_block": "SMALLINT", "dispute": "SMALLINT"}
+_INDEXES = (("open_items", "subscription_id"), ("open_items", "customer_id"),
+            ("subscriptions", "customer_id"))
+
+
+def prepare_server(kind: str, size: int, work: Path) -> str:
+    """The SQLite ledger of ``size`` items copied (once) into this machine's PostgreSQL or
+    MariaDB, with proper types and the SQLite ledger's indexes: the URL to extract from."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    sqlite_path = prepare_source("sqlite", size, work)
+    _create_database(kind)
+    url = SERVERS[kind].format(db=BENCH_DATABASE)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            loaded = conn.execute(text("SELECT count(*) FROM open_items")).scalar_one()
+        if loaded == size:
+            return url
+    except SQLAlchemyError:  # not loaded yet
+        pass
+    finally:
+        engine.dispose()
+    _load(sqlite_path, url)
+    return url
+
+
+def _create_database(kind: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(SERVERS[kind].format(db="test"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if kind == "postgresql":
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                                  {"d": BENCH_DATABASE}).first()
+            if not exists:
+                conn.execute(text(f"CREATE DATABASE {BENCH_DATABASE}"))
+        else:
+            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS {BENCH_DATABASE}"))
+    engine.dispose()
+
+
+def _load(sqlite_path: Path, url: str) -> None:
+    import sqlite3
+
+    from sqlalchemy import create_engine, text
+
+    source = sqlite3.connect(sqlite_path)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table in ("open_items", "subscriptions"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            names = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
+            columns = ", ".join(f"{n} {_SERVER_TYPES.get(n, 'VARCHAR(120)')}" for n in names)
+            conn.execute(text(f"CREATE TABLE {table} ({columns})"))
+            insert = text(f"INSERT INTO {table} VALUES ({', '.join(':' + n for n in names)})")
+            cursor = source.execute(f"SELECT * FROM {table}")
+            while rows := cursor.fetchmany(50_000):
+                conn.execute(insert, [dict(zip(names, map(_typed, names, row), strict=True))
+                                      for row in rows])
+        for table, column in _INDEXES:
+            conn.execute(text(f"CREATE INDEX {table}_{column} ON {table} ({column})"))
+    engine.dispose()
+    source.close()
+
+
+def _typed(name: str, value: object) -> object:
+    kind = _SERVER_TYPES.get(name)
+    if kind is None:
+        return value
+    if value in (None, ""):
+        return None
+    if kind == "DATE":
+        return dt.date.fromisoformat(str(value))
+    return Decimal(str(value)) if kind.startswith("NUMERIC") else int(str(value))
+
+
+def measure_server_query(url: str, work: Path) -> dict:
+    """The selection query alone (per subscription and currency, the eligible items summed
+    and kept at or below the threshold), executed by the server and fetched."""
+    from sqlalchemy import create_engine
+
+    from addin.config import Config
+    from addin.extract import rules_for
+    from addin.sources.entities import entity_query
+    from addin.sources.pushdown import selection_sums
+
+    engine = create_engine(url)
+    stages = MeasuredStages()
+    with engine.connect() as conn:
+        items = entity_query(conn, "open_items", Config()).subquery("oi")
+        query = selection_sums(items, rules_for(Config(), THRESHOLD, AS_OF))
+        start = time.perf_counter()
+        with stages.stage("query", "selection alone"):
+            rows = conn.execute(query).fetchall()
+        wall = time.perf_counter() - start
+    engine.dispose()
+    return _figures(stages, wall, rows=len(rows))

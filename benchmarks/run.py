@@ -33,6 +33,9 @@ TARGETS = {  # case -> (stage, seconds, MB or None)
 }
 DIRTY_COMMIT_TARGET = 10.0
 SPEEDUP_TARGETS = {"sqlite-1000000": 8.0, "csv-1000000": 4.0}  # × the naive pipeline
+WRITER_RATIO = 3.0  # dirty ledger: extract and commit × writing the review alone
+SERVER_RATIO = 2.0  # a server's ledger: extract × the server running the selection alone
+GROWTH = (1_000_000, 10_000_000, 12.0)  # the larger ledger's extract within 12× the smaller
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="size of the CSV export case (0 to skip)")
     parser.add_argument("--dirty", type=int, default=100_000,
                         help="flagged subscriptions of the dirty ledger (0 to skip)")
+    parser.add_argument("--servers", default="postgresql,mariadb",
+                        help="servers to load the 1 M ledger into and extract from "
+                             "(comma separated; empty to skip)")
+    parser.add_argument("--server-size", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--no-references", action="store_true",
@@ -63,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.dirty:
         results.append(run_case(f"dirty-{args.dirty}", "dirty", args.dirty, args,
                                 references=False, commit=True))
+    for server in [s for s in args.servers.split(",") if s]:
+        results.append(run_server_case(server, args.server_size, args))
+    growth_note(results)
     report = {"machine": machine(), "results": results}
     print_table(report)
     if args.json:
@@ -79,6 +89,7 @@ def run_case(name: str, kind: str, size: int, args: argparse.Namespace, *,
     result["extract"] = in_process(measures.measure_extract, str(source), run)
     if commit:
         result["commit"] = in_process(measures.measure_commit, run)
+        result["writer"] = in_process(measures.measure_writer, str(source), run / "writer")
     if references and not args.no_references:
         naive = measures.measure_naive_csv if kind == "csv" else measures.measure_naive
         result["naive"] = in_process(naive, str(source), run)
@@ -89,6 +100,41 @@ def run_case(name: str, kind: str, size: int, args: argparse.Namespace, *,
             result["ratio_to_floor"] = round(ours / result["floor"]["wall"], 2)
     result["targets"] = check_targets(name, result)
     return result
+
+
+def run_server_case(server: str, size: int, args: argparse.Namespace) -> dict:
+    """The ledger loaded into a server: our extract against the server's selection alone."""
+    name = f"{server}-{size}"
+    try:
+        url = in_process(measures.prepare_server, server, size, args.work)
+    except Exception as exc:  # a server down is reported, not fatal
+        return {"case": name, "targets": [f"skipped: {server} not reachable ({exc})"]}
+    run = args.work / "runs" / name
+    result: dict = {"case": name, "source": url}
+    # The server's query first: both then find the ledger in the server's cache.
+    result["server"] = in_process(measures.measure_server_query, url, run)
+    result["extract"] = in_process(measures.measure_extract, url, run)
+    ratio = round(result["extract"]["wall"] / result["server"]["wall"], 2)
+    result["ratio_to_server"] = ratio
+    result["targets"] = [_verdict(f"extract ≤ {SERVER_RATIO:g}× the server's selection alone",
+                                  ratio, SERVER_RATIO, "×")]
+    return result
+
+
+def growth_note(results: list[dict]) -> None:
+    """The larger SQLite ledger against the smaller: time within the ratio, and no more
+    memory per flagged row."""
+    small, large, limit = GROWTH
+    found = {r["case"]: r for r in results}
+    a, b = found.get(f"sqlite-{small}"), found.get(f"sqlite-{large}")
+    if not (a and b):
+        return
+    times = round(b["extract"]["wall"] / a["extract"]["wall"], 2)
+    b["targets"].append(_verdict(f"extract ≤ {limit:g}× the {small:,} ledger's", times, limit,
+                                 "×"))
+    per_row = [r["extract"]["peak_mb"] / max(1, r["extract"]["rows"]) for r in (a, b)]
+    b["targets"].append(_verdict(f"peak MB per flagged row ≤ the {small:,} ledger's",
+                                 round(per_row[1], 5), round(per_row[0], 5), " MB"))
 
 
 def in_process(function, *args) -> dict:  # type: ignore[no-untyped-def]
@@ -116,6 +162,13 @@ def check_targets(name: str, result: dict) -> list[str]:
     if "commit" in result:
         notes.append(_verdict(f"commit ≤ {DIRTY_COMMIT_TARGET:g} s", result["commit"]["wall"],
                               DIRTY_COMMIT_TARGET, "s"))
+    if "writer" in result:
+        writer = result["writer"]["wall"]
+        for run in ("extract", "commit"):
+            ratio = round(result[run]["wall"] / writer, 2)
+            result[f"{run}_to_writer"] = ratio
+            notes.append(_verdict(f"{run} ≤ {WRITER_RATIO:g}× writing the review alone",
+                                  ratio, WRITER_RATIO, "×"))
     return notes
 
 
@@ -146,7 +199,7 @@ def print_table(report: dict) -> None:
     print(header)
     print("-" * len(header) + "-" * 40)
     for r in report["results"]:
-        for run in ("extract", "commit", "naive", "floor"):
+        for run in ("extract", "commit", "naive", "floor", "writer", "server"):
             if run not in r:
                 continue
             f = r[run]
