@@ -30,6 +30,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Numeric,
+    Select,
     Subquery,
     and_,
     case,
@@ -82,6 +83,16 @@ def eligible(items: Subquery, rules: Rules) -> ColumnElement:
     return and_(*conditions)
 
 
+def selection_sums(items: Subquery, rules: Rules) -> Select:  # type: ignore[type-arg]
+    """The selection itself: per subscription and currency, the eligible items' sum in
+    cents, kept when at most the threshold (zero included)."""
+    total = func.sum(cents(items.c.open_amount))
+    return (select(items.c.subscription_id, items.c.currency, total.label("total"))
+            .where(eligible(items, rules))
+            .group_by(items.c.subscription_id, items.c.currency)
+            .having(func.abs(total) <= int(rules.threshold * 100)))
+
+
 def read_selection_source(conn: Connection, config: Config, rules: Rules,
                           committed: Iterable[ItemId], label: str
                           ) -> tuple[Ledger, Balances, PushdownStats]:
@@ -101,12 +112,7 @@ def read_selection_source(conn: Connection, config: Config, rules: Rules,
 
         committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
         touched_subs = sorted({str(r.subscription_id) for r in committed_open})
-        sums = (select(items.c.subscription_id, items.c.currency,
-                       func.sum(cents(items.c.open_amount)).label("total"))
-                .where(is_eligible)
-                .group_by(items.c.subscription_id, items.c.currency)
-                .having(func.abs(func.sum(cents(items.c.open_amount))) <= threshold))
-        candidates = conn.execute(sums).fetchall()
+        candidates = conn.execute(selection_sums(items, rules)).fetchall()
         flagged_subs = {str(r.subscription_id) for r in candidates if r.total != 0}
         zero_subs = {str(r.subscription_id) for r in candidates if r.total == 0}
 
