@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
@@ -22,6 +22,7 @@ from addin.memory import paused_gc
 from addin.sources.build import build_ledger
 from addin.sources.table import ENTITIES, RawColumns
 
+T = TypeVar("T")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -82,7 +83,11 @@ def read_for_commit(source: Location, config: Config, subscription_ids: Sequence
     items wherever they are, and the subscriptions of both (a file source is read whole)."""
     database = _database(source)
     if database is None:
-        return read_ledger(source, config)
+        from addin.sources.file_selection import read_items_files
+
+        narrowed = _from_csv_folder(source, lambda files, label: read_items_files(
+            files, config, subscription_ids, item_ids, label))
+        return narrowed if narrowed is not None else read_ledger(source, config)
     from addin.sources.pushdown import read_items
 
     with paused_gc(), _connection(database) as (connection, label):
@@ -143,19 +148,25 @@ def _entity_file(folder: Path, entity: str) -> Path:
 
 def _csv_selection(source: Location, config: Config, rules: Rules,
                    committed: Iterable[ItemId]) -> tuple[Ledger, Balances, int] | None:
-    """A folder of CSV exports narrowed on its columns (see file_selection); None for any
-    other source, or when only the exact reader can tell what is in the files."""
-    folder = source.path
-    if not folder.is_dir():
-        return None
     from addin.sources.file_selection import read_selection_files
 
+    return _from_csv_folder(source, lambda files, label: read_selection_files(
+        files, config, rules, committed, label))
+
+
+def _from_csv_folder(source: Location, read: Callable[[dict[str, Path], str], T | None]
+                     ) -> T | None:
+    """What ``read`` makes of a folder of CSV exports on their columns (see file_selection);
+    None for any other source, or when only the exact reader can tell what is in them."""
+    folder = source.path
+    if source.is_url or not folder.is_dir():
+        return None
     try:
         files = {entity: _entity_file(folder, entity) for entity in ENTITIES}
         if any(path.suffix.casefold() != ".csv" for path in files.values()):
             return None
         with paused_gc():
-            return read_selection_files(files, config, rules, committed, str(folder))
+            return read(files, str(folder))
     except SourceError:  # the exact reader reports every problem of both files
         return None
 

@@ -9,7 +9,7 @@ whole ledger; only that part becomes records. Rows keep the file's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,21 +38,51 @@ def read_selection_files(files: dict[str, Path], config: Config, rules: Rules,
                          committed: Iterable[ItemId], label: str) -> Narrowed | None:
     """The part of the ledger the rules need, the balances of its customers and the number of
     items in the files; None when only the exact reader can say what is in them."""
+    columns = _checked(files, config)
+    if columns is None:
+        return None
+    items, subs = columns
+    item_rows, sub_rows, balances = narrow(items, subs, rules, committed)
+    ledger = _ledger(items, subs, item_rows, sub_rows, config, label)
+    return None if ledger is None else (ledger, balances, len(items.cents))
+
+
+def read_items_files(files: dict[str, Path], config: Config, subscription_ids: Sequence[str],
+                     item_ids: Sequence[ItemId], label: str) -> Ledger | None:
+    """As the pushdown's ``read_items``: every item of the given subscriptions, the given
+    items wherever they are, and the subscriptions of both; None when only the exact reader
+    can say what is in the files."""
+    columns = _checked(files, config)
+    if columns is None:
+        return None
+    items, subs = columns
+    wanted_subs = numpy_of(pc.is_in(subs.ids, value_set=arrow_strings(list(subscription_ids))))
+    item_mask = wanted_subs[items.subscription] | numpy_of(
+        pc.is_in(items.ids, value_set=arrow_strings(list(item_ids))))
+    sub_mask = wanted_subs.copy()
+    sub_mask[items.subscription[item_mask]] = True
+    return _ledger(items, subs, np.flatnonzero(item_mask), np.flatnonzero(sub_mask), config,
+                   label)
+
+
+def _checked(files: dict[str, Path], config: Config
+             ) -> tuple[ItemColumns, SubscriptionColumns] | None:
     sub_text = read_text_table(files["subscriptions"], "subscriptions", config)
     item_text = read_text_table(files["open_items"], "open_items", config)
     if sub_text is None or item_text is None:
         return None
     subs = subscription_columns(sub_text)
     items = None if subs is None else item_columns(item_text, subs, config)
-    if subs is None or items is None:
-        return None
-    item_rows, sub_rows, balances = narrow(items, subs, rules, committed)
+    return None if subs is None or items is None else (items, subs)
+
+
+def _ledger(items: ItemColumns, subs: SubscriptionColumns, item_rows: np.ndarray,
+            sub_rows: np.ndarray, config: Config, label: str) -> Ledger | None:
     try:
-        ledger = build_ledger(items.text.rows(item_rows), subs.text.rows(sub_rows), config,
-                              label)
+        return build_ledger(items.text.rows(item_rows), subs.text.rows(sub_rows), config,
+                            label)
     except SourceError:  # not expected: the columns were checked as build checks them
         return None
-    return ledger, balances, len(items.cents)
 
 
 def narrow(items: ItemColumns, subs: SubscriptionColumns, rules: Rules,

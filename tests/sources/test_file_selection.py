@@ -22,9 +22,9 @@ from addin.domain.model import Ledger, Rules
 from addin.domain.problems import SourceError
 from addin.domain.rules import select
 from addin.locations import Location
-from addin.sources import read_for_rules, read_ledger
+from addin.sources import read_for_commit, read_for_rules, read_ledger
 from addin.sources.columnar import PYTHON_SPACE
-from addin.sources.file_selection import read_selection_files
+from addin.sources.file_selection import read_items_files, read_selection_files
 from tests.sources.small_ledger import write_csv
 
 AS_OF = dt.date(2027, 1, 31)
@@ -89,6 +89,32 @@ def test_the_narrowed_csv_ledger_gives_the_whole_ledgers_selection(
     assert count == len(whole.items)
     narrowed_selection = replace(select(part, rules, committed, balances), items_read=count)
     assert narrowed_selection == select(whole, rules, committed)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ledger=ledgers(), data=st.data())
+def test_the_commit_reads_what_the_pushdown_would_read(
+        tmp_path_factory: pytest.TempPathFactory, ledger, data) -> None:
+    """Every item of the given subscriptions, the given items wherever they are, and the
+    subscriptions of both: as the database gives them (pushdown.read_items)."""
+    items, subs = ledger
+    folder = tmp_path_factory.mktemp("csv")
+    write(folder, items, subs)
+    wanted_subs = data.draw(st.lists(st.sampled_from([s[0] for s in subs]), max_size=3))
+    wanted_items = data.draw(st.lists(st.sampled_from([i[0] for i in items]), max_size=3)
+                             ) if items else []
+
+    part = read_items_files(csv_files(folder), CONFIG, wanted_subs, wanted_items, str(folder))
+    whole = read_ledger(folder, CONFIG)
+
+    assert part is not None
+    expected = [i for i in whole.items
+                if i.subscription_id in wanted_subs or i.item_id in wanted_items]
+    assert part.items == tuple(expected)
+    assert set(part.subscriptions) == set(wanted_subs) | {i.subscription_id for i in expected}
+    assert all(part.subscriptions[k] == whole.subscriptions[k] for k in part.subscriptions)
+    assert read_for_commit(Location.of(folder), CONFIG, wanted_subs, wanted_items) == part
 
 
 def test_read_for_rules_narrows_a_csv_folder(tmp_path: Path) -> None:
