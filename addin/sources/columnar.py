@@ -45,10 +45,11 @@ _BAD_FIRST = np.zeros(256, dtype=bool)
 _BAD_FIRST[[*range(0x21), 0x7f, ord("="), ord("+"), ord("@")]] = True
 _BAD_LAST = np.zeros(256, dtype=bool)
 _BAD_LAST[[*range(0x09, 0x0e), *range(0x1c, 0x21)]] = True
-_IDENTIFIERS = {"item_id", "customer_id", "subscription_id", "document_no"}
+# The ids each row has its own of; every other column (customers, subscriptions, dates,
+# amounts, codes, names) repeats its values and is kept as a dictionary of them: a third less
+# memory for a ledger, and the distinct values, which are what is checked, come with it.
+_OWN = {"open_items": {"item_id", "document_no"}, "subscriptions": {"subscription_id"}}
 _TEXT = pa.string()
-# Dates, amounts, codes, names: each repeated many times, so kept once each (a third less
-# memory for a ledger, and the distinct values come with it).
 _REPEATED = pa.dictionary(pa.int32(), pa.string())
 # Cents of 1e15 summed a thousand times stay far inside int64.
 _LARGEST_CENTS = 10 ** 15
@@ -74,7 +75,7 @@ class SubscriptionColumns:
     text: TextTable
     ids: pa.ChunkedArray
     customer: np.ndarray  # index into ``customers``
-    customers: list[str]
+    customers: pa.Array
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def read_text_table(path: Path, entity: str, config: Config) -> TextTable | None
                                               newlines_in_values=careful),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=list(wanted),
-                column_types={name: _TEXT if wanted[name] in _IDENTIFIERS else _REPEATED
+                column_types={name: _TEXT if wanted[name] in _OWN[entity] else _REPEATED
                               for name in wanted},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pa.ArrowInvalid:
@@ -184,7 +185,8 @@ def subscription_columns(text: TextTable) -> SubscriptionColumns | None:
     """The subscriptions' owners, once every column is as the exact reader wants it."""
     table = text.table
     ids = table.column("subscription_id")
-    if not (_clean_ids(ids) and _unique(ids) and _clean_ids(table.column("customer_id"))):
+    customer, customers = _dictionary_array(table.column("customer_id"))
+    if not (_clean_ids(ids) and _unique(ids) and _clean_ids(customers)):
         return None
     checks: list[tuple[str, Callable[[object], object], object, bool]] = [
         ("status", parse_status, Status.TERMINATED, True),
@@ -193,7 +195,6 @@ def subscription_columns(text: TextTable) -> SubscriptionColumns | None:
         if canonical in table.column_names and _distinct(text, canonical, parse, default,
                                                          required) is None:
             return None
-    customer, customers = _dictionary(table.column("customer_id"))
     return SubscriptionColumns(text, ids, customer, customers)
 
 
@@ -203,16 +204,18 @@ def item_columns(text: TextTable, subs: SubscriptionColumns, config: Config
     each item's subscription known and owned by the item's customer."""
     table = text.table
     ids = table.column("item_id")
-    identifiers = ("item_id", "customer_id", "subscription_id", "document_no")
-    if not (all(_clean_ids(table.column(c)) for c in identifiers) and _unique(ids)):
+    sub_codes, sub_ids = _dictionary_array(table.column("subscription_id"))
+    customer_codes, customer_ids = _dictionary_array(table.column("customer_id"))
+    if not (all(map(_clean_ids, (ids, table.column("document_no"), sub_ids, customer_ids)))
+            and _unique(ids)):
         return None
-    subscription = pc.index_in(table.column("subscription_id"), value_set=subs.ids)
-    if subscription.null_count:
+    sub_row = _positions(sub_ids, subs.ids)  # a subscription unknown: None
+    customer = _positions(customer_ids, subs.customers)  # a customer without one: None
+    if sub_row is None or customer is None:
         return None
-    sub_row = numpy_of(subscription)
-    owners = subs.text.table.column("customer_id").take(subscription)
-    if not pc.all(pc.equal(table.column("customer_id"), owners), min_count=0).as_py():
-        return None
+    sub_row = sub_row[sub_codes]
+    if not np.array_equal(customer[customer_codes], subs.customer[sub_row]):
+        return None  # an item whose subscription is another customer's
     if not _vat_codes_known(table, config):
         return None
     return _numbers(text, ids, sub_row)
@@ -279,26 +282,37 @@ def _cents(amounts: Distinct) -> np.ndarray | None:
 
 def _dictionary(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """Each row's index into the column's distinct values, and those values."""
+    codes, values = _dictionary_array(column)
+    return codes, values.to_pylist()
+
+
+def _dictionary_array(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     if pa.types.is_dictionary(column.type):
         encoded = column.unify_dictionaries()
     else:
         encoded = pc.dictionary_encode(column)
     chunks = encoded.chunks
     if not chunks:
-        return np.zeros(0, dtype=np.int32), []
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
     if len({c.dictionary.buffers()[2].address for c in chunks}) > 1:  # Arrow shares one
         encoded = encoded.unify_dictionaries()
         chunks = encoded.chunks
     codes = np.concatenate([_chunk_numpy(c.indices) for c in chunks])
-    return codes, chunks[0].dictionary.to_pylist()
+    return codes, chunks[0].dictionary
 
 
-def _clean_ids(column: pa.ChunkedArray) -> bool:
+def _positions(values: pa.Array, among: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Where each value is among the others; None when one is not there."""
+    found = pc.index_in(values, value_set=among)
+    return None if found.null_count else numpy_of(found)
+
+
+def _clean_ids(column: pa.ChunkedArray | pa.Array) -> bool:
     """No id empty, none to strip, none a spreadsheet would run (see ``identifiers``).
 
     Looked at on the bytes around each id: a first or last byte outside ASCII may be part of
     a Unicode space, and only then is the column searched character by character."""
-    for chunk in column.chunks:
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
         _, offsets_buffer, data_buffer = chunk.buffers()
         offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:][:len(chunk) + 1]
         if not len(chunk):

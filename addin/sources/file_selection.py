@@ -142,6 +142,6 @@ def _balances(items: ItemColumns, subs: SubscriptionColumns, chosen: np.ndarray,
     overdue = np.zeros(len(keys), dtype=np.int64)
     np.add.at(whole, position, cents)
     np.add.at(overdue, position, overdue_cents)
-    return {(subs.customers[key // currencies], items.currencies[key % currencies]):
+    return {(subs.customers[key // currencies].as_py(), items.currencies[key % currencies]):
             (Decimal(int(w)).scaleb(-2), Decimal(int(o)).scaleb(-2))
             for key, w, o in zip(keys.tolist(), whole, overdue, strict=True)}
