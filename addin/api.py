@@ -11,10 +11,13 @@ from pathlib import Path
 
 from addin.commit import CommitOutcome, CommitRequest
 from addin.commit import commit as _commit
+from addin.commit.protocol import CommitIncomplete as CommitIncomplete  # a commit not finished
 from addin.commit.protocol import recover
 from addin.commit.reverse import ReverseOutcome, ReverseRequest
 from addin.commit.reverse import reverse as _reverse
-from addin.config import Config
+from addin.commit.stamps import reversal_block
+from addin.config import Config as Config
+from addin.config import load_config
 from addin.domain import insights
 from addin.domain.actions import ActionTotal
 from addin.domain.checks import state_of
@@ -33,7 +36,7 @@ from addin.extract import (
 from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
 from addin.locations import Location
-from addin.progress import Stages
+from addin.progress import Stages as Stages
 from addin.register.history import (
     cleared,
     rebills_due,
@@ -47,11 +50,17 @@ from addin.register.witness import check, rebuild
 from addin.sources.cached import load_ledger
 from addin.sources.transit import read_movements
 from addin.workbook.openpyxl_file import FileReview
-from addin.workbook.port import ReviewWorkbook
+from addin.workbook.port import ReviewWorkbook, Stamps
 
 
 def with_language(config: Config, language: str) -> Config:
     return replace(config, language=language)
+
+
+def settings(config_file: Path | None, language: str = "") -> Config:
+    """The settings of a config file (the defaults without one), in ``language`` if given."""
+    config = load_config(config_file)
+    return with_language(config, language) if language else config
 
 
 def extract(source: str | Path | Location, out: Path, *, config: Config | None = None,
@@ -70,10 +79,12 @@ def prepare_extract(source: str | Path | Location, workbook: Path, *,
                     as_of: dt.date | None = None, out_dir: str = "",
                     stages: Stages | None = None) -> ExtractOutcome:
     """Everything an extraction computes, writing nothing: Excel writes it into the live
-    ``workbook``. ``out_dir`` is the export folder as Control shows it, kept there."""
-    return _prepare(ExtractRequest(source=_location(source), out=Path(workbook),
-                                   config=config or Config(), threshold=threshold,
-                                   as_of=as_of, out_dir=out_dir), stages or Stages())
+    ``workbook``. A relative ``source`` is taken from the workbook's folder; ``out_dir`` is
+    the export folder as Control shows it, kept there."""
+    request = ExtractRequest(source=_location(source, base=Path(workbook).resolve().parent),
+                             out=Path(workbook), config=config or Config(),
+                             threshold=threshold, as_of=as_of, out_dir=out_dir)
+    return _prepare(request, stages or Stages())
 
 
 def refuse_overwriting(workbook: ReviewWorkbook) -> None:
@@ -138,9 +149,9 @@ def _ledger(source: str | Path | Location) -> Ledger:
     return load_ledger(_location(source))
 
 
-def _location(source: str | Path | Location) -> Location:
+def _location(source: str | Path | Location, base: Path | None = None) -> Location:
     """Where a source enters: redacted once, here."""
-    return source if isinstance(source, Location) else Location.of(source)
+    return source if isinstance(source, Location) else Location.of(source, base)
 
 
 def proposal_summary(selection: Selection) -> tuple[ActionTotal, ...]:
@@ -156,6 +167,11 @@ def reverse(batch_id: str, out_dir: Path | None = None, *, config: Config | None
     """Reverse a committed batch (before the billing system has invoiced its rebills)."""
     return _reverse(ReverseRequest(batch_id, Path(out_dir) if out_dir else None,
                                    config or Config(), reason, user, now, posting_date))
+
+
+def reversal_stamps(outcome: ReverseOutcome, language: str) -> Stamps:
+    """The reversal's line for the Journal of the workbook it was asked from."""
+    return Stamps(journal_rows=reversal_block(outcome, language))
 
 
 @dataclass(frozen=True)

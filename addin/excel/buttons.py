@@ -11,22 +11,14 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from addin import api
-from addin.commit.protocol import CommitIncomplete
-from addin.commit.stamps import reversal_block
-from addin.config import Config, load_config
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
-from addin.excel.edge import excel_amount, excel_day
+from addin.excel.edge import excel_amount, excel_day, excel_text
 from addin.excel.live import LiveWorkbook
 from addin.excel.run_guard import AlreadyRunning, one_run
-from addin.locations import Location
-from addin.progress import Stages
-from addin.sources.values import parse_text
-from addin.workbook.port import Stamps
 
 HELP_TEXT = (
     "Reliquat clears the small residual amounts customers leave open.\n\n"
@@ -65,7 +57,7 @@ def help(book: Any = None) -> None:
     (book or _caller()).app.alert(HELP_TEXT, title="Reliquat")
 
 
-def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -> None:
+def _run(book: Any, title: str, action: Callable[[LiveWorkbook, api.Stages], str]) -> None:
     live = LiveWorkbook(book)
     try:
         with one_run(live.name, title):
@@ -78,7 +70,7 @@ def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -
 
 
 def _run_alone(live: LiveWorkbook, title: str,
-               action: Callable[[LiveWorkbook, Stages], str]) -> None:
+               action: Callable[[LiveWorkbook, api.Stages], str]) -> None:
     app = live.book.app
 
     def report(label: str) -> None:
@@ -88,8 +80,8 @@ def _run_alone(live: LiveWorkbook, title: str,
     try:
         first = _recovered(tuple(api.recover_register(_settings(live)[0])))
         with live.quiet():
-            message = first + action(live, Stages(report))
-    except CommitIncomplete as exc:
+            message = first + action(live, api.Stages(report))
+    except api.CommitIncomplete as exc:
         app.status_bar = False
         app.alert(f"{first}{title} not finished.\n\n{exc.describe(limit=15)}",
                   title=f"Reliquat – {title}")
@@ -115,19 +107,16 @@ def _folder(live: LiveWorkbook) -> Path:
     return Path(live.name).resolve().parent
 
 
-def _settings(live: LiveWorkbook) -> tuple[Config, dict[str, object]]:
+def _settings(live: LiveWorkbook) -> tuple[api.Config, dict[str, object]]:
     inputs = live.control_inputs()
-    config_path = parse_text(inputs.get("config"))
-    config = load_config(_folder(live) / config_path if config_path else None)
-    language = parse_text(inputs.get("language"))
-    if language:
-        config = replace(config, language=language)
-    return config, inputs
+    config_path = excel_text(inputs.get("config"))
+    return api.settings(_folder(live) / config_path if config_path else None,
+                        excel_text(inputs.get("language"))), inputs
 
 
-def _extract(live: LiveWorkbook, stages: Stages) -> str:
+def _extract(live: LiveWorkbook, stages: api.Stages) -> str:
     config, inputs = _settings(live)
-    source = parse_text(inputs.get("source"))
+    source = excel_text(inputs.get("source"))
     if not source:
         raise ReliquatError("enter the source on the Control sheet (a folder, an .xlsx or a "
                             "database URL)")
@@ -135,9 +124,9 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     as_of = inputs.get("as_of")
     _confirm_overwrite(live)
     outcome = api.prepare_extract(
-        Location.of(source, base=_folder(live)), Path(live.name), config=config,
+        source, Path(live.name), config=config,
         threshold=excel_amount(threshold) if threshold not in (None, "") else None,
-        as_of=excel_day(as_of), out_dir=parse_text(inputs.get("out_dir")), stages=stages)
+        as_of=excel_day(as_of), out_dir=excel_text(inputs.get("out_dir")), stages=stages)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
@@ -159,7 +148,7 @@ def _confirm_overwrite(live: LiveWorkbook) -> None:
             raise
 
 
-def _reverse(live: LiveWorkbook, stages: Stages) -> str:
+def _reverse(live: LiveWorkbook, stages: api.Stages) -> str:
     """Reverse the batch whose Journal block is selected, after a Yes; the reversal's own
     block goes to the Journal."""
     config, _ = _settings(live)
@@ -176,7 +165,7 @@ def _reverse(live: LiveWorkbook, stages: Stages) -> str:
     with stages.stage("export", "writing the reversal"):
         outcome = api.reverse(batch_id, config=config,
                               reason=f"reversed in Excel from {Path(live.name).name}")
-    note = live.install_stamps(Stamps(journal_rows=reversal_block(outcome, live.language)))
+    note = live.install_stamps(api.reversal_stamps(outcome, live.language))
     new = outcome.batch.batch_id
     return (f"Batch {new} reverses batch {batch_id}: {len(outcome.batch.postings)} posting "
             f"line(s) swapped. Files in {outcome.out_dir}." + (f"\n\n{note}" if note else ""))
@@ -189,7 +178,7 @@ def _recovered(messages: tuple[str, ...]) -> str:
         f"- {m}" for m in messages) + "\n\n"
 
 
-def _validate(live: LiveWorkbook, stages: Stages) -> str:
+def _validate(live: LiveWorkbook, stages: api.Stages) -> str:
     config, _ = _settings(live)
     try:
         outcome = api.commit(live, config=config, dry_run=True, stages=stages)
@@ -202,7 +191,7 @@ def _validate(live: LiveWorkbook, stages: Stages) -> str:
     return f"{len(outcome.checks.accepted)} row(s) ready to commit."
 
 
-def _commit(live: LiveWorkbook, stages: Stages) -> str:
+def _commit(live: LiveWorkbook, stages: api.Stages) -> str:
     config, _ = _settings(live)
     try:
         outcome = api.commit(live, config=config, stages=stages)
