@@ -21,25 +21,7 @@ from addin.progress import Stages
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.verb == "extract":
-        return _extract(args, out, err)
-    if args.verb in ("commit", "validate"):
-        return _commit(args, out, err)
-    if args.verb == "demo":
-        return _demo(args, out, err)
-    if args.verb == "register":
-        return _register(args, out, err)
-    if args.verb == "reverse":
-        return _reverse(args, out, err)
-    if args.verb == "reconcile":
-        return _reconcile(args, out, err)
-    if args.verb == "repeat":
-        return _repeat(args, out, err)
-    if args.verb == "template":
-        path = api.write_template(args.out, language=args.language)
-        out.print(f"Template written: {path}")
-        return 0
-    raise AssertionError(args.verb)
+    return VERBS[args.verb](args, out, err)
 
 
 @contextmanager
@@ -209,12 +191,26 @@ def recovered(err: Console) -> Callable[[str], None]:
     return tell
 
 
+def _template(args: argparse.Namespace, out: Console, err: Console) -> int:
+    path = api.write_template(args.out, language=args.language)
+    out.print(f"Template written: {path}")
+    return 0
+
+
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
     with progress(err) as stages:
         extracted, committed = api.demo(args.dir, customers=args.customers, stages=stages)
     print_extract_summary(extracted, out)
     print_commit_summary(committed, out, dry_run=False)
     return 0
+
+
+Verb = Callable[[argparse.Namespace, Console, Console], int]
+VERBS: dict[str, Verb] = {
+    "extract": _extract, "validate": _commit, "commit": _commit, "reverse": _reverse,
+    "reconcile": _reconcile, "repeat": _repeat, "register": _register, "template": _template,
+    "demo": _demo,
+}
 
 
 def count(number: int) -> str:
