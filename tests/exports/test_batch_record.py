@@ -7,8 +7,8 @@ from pathlib import Path
 
 from addin import __version__
 from addin.config import Config
+from addin.domain.actions import Action
 from addin.domain.batch import Decision, ItemRef, build_batch
-from addin.domain.model import Action
 from addin.domain.problems import Where
 from addin.exports.batch_record import RecordContext, write_batch_record
 

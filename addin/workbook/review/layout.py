@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from addin.domain.model import Action
+from addin.domain.actions import Action
 
 LANGUAGES = ("en", "fr", "de")
 AMOUNT = "#,##0.00"  # the group separator is the locale's (1'234.50 in Switzerland)
