@@ -57,10 +57,10 @@ def help(book: Any = None) -> None:
     (book or _caller()).app.alert(HELP_TEXT, title="Reliquat")
 
 
-Action = Callable[[LiveWorkbook, api.Stages, api.Tell], str]
+Run = Callable[[LiveWorkbook, api.Stages, api.Tell], str]
 
 
-def _run(book: Any, title: str, action: Action) -> None:
+def _run(book: Any, title: str, action: Run) -> None:
     live = LiveWorkbook(book)
     try:
         with one_run(live.name, title):
@@ -72,7 +72,7 @@ def _run(book: Any, title: str, action: Action) -> None:
                        title=f"Reliquat – {title}")
 
 
-def _run_alone(live: LiveWorkbook, title: str, action: Action) -> None:
+def _run_alone(live: LiveWorkbook, title: str, action: Run) -> None:
     app = live.book.app
 
     def report(label: str) -> None:
