@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -11,10 +11,13 @@ from pathlib import Path
 
 from addin.commit import CommitOutcome, CommitRequest
 from addin.commit import commit as _commit
+from addin.commit.protocol import CommitIncomplete as CommitIncomplete  # a commit not finished
 from addin.commit.protocol import recover
 from addin.commit.reverse import ReverseOutcome, ReverseRequest
 from addin.commit.reverse import reverse as _reverse
-from addin.config import Config
+from addin.commit.stamps import reversal_block
+from addin.config import Config as Config
+from addin.config import load_config
 from addin.domain import insights
 from addin.domain.actions import ActionTotal
 from addin.domain.checks import state_of
@@ -33,7 +36,7 @@ from addin.extract import (
 from addin.extract import extract as _extract
 from addin.extract import prepare as _prepare
 from addin.locations import Location
-from addin.progress import Stages
+from addin.progress import Stages as Stages
 from addin.register.history import (
     cleared,
     rebills_due,
@@ -47,33 +50,45 @@ from addin.register.witness import check, rebuild
 from addin.sources.cached import load_ledger
 from addin.sources.transit import read_movements
 from addin.workbook.openpyxl_file import FileReview
-from addin.workbook.port import ReviewWorkbook
+from addin.workbook.port import ReviewWorkbook, Stamps
+
+Tell = Callable[[str], None]  # hears what a command finished or undid first, one message each
 
 
 def with_language(config: Config, language: str) -> Config:
     return replace(config, language=language)
 
 
+def settings(config_file: Path | None, language: str = "") -> Config:
+    """The settings of a config file (the defaults without one), in ``language`` if given."""
+    config = load_config(config_file)
+    return with_language(config, language) if language else config
+
+
 def extract(source: str | Path | Location, out: Path, *, config: Config | None = None,
             threshold: Decimal | None = None, as_of: dt.date | None = None,
             stages: Stages | None = None, user: str = "", now: dt.datetime | None = None,
-            force: bool = False) -> ExtractOutcome:
+            force: bool = False, tell: Tell | None = None) -> ExtractOutcome:
     """Extract to a review workbook file (.xlsm with the ribbon, or .xlsx)."""
     request = ExtractRequest(
         source=_location(source), out=Path(out), config=config or Config(),
         threshold=threshold, as_of=as_of, user=user, now=now, force=force)
-    return _extract(request, stages)
+    recovered = _recover_first(request.config, tell)
+    return replace(_extract(request, stages), recovered=recovered)
 
 
 def prepare_extract(source: str | Path | Location, workbook: Path, *,
                     config: Config | None = None, threshold: Decimal | None = None,
                     as_of: dt.date | None = None, out_dir: str = "",
-                    stages: Stages | None = None) -> ExtractOutcome:
+                    stages: Stages | None = None, tell: Tell | None = None) -> ExtractOutcome:
     """Everything an extraction computes, writing nothing: Excel writes it into the live
-    ``workbook``. ``out_dir`` is the export folder as Control shows it, kept there."""
-    return _prepare(ExtractRequest(source=_location(source), out=Path(workbook),
-                                   config=config or Config(), threshold=threshold,
-                                   as_of=as_of, out_dir=out_dir), stages or Stages())
+    ``workbook``. A relative ``source`` is taken from the workbook's folder; ``out_dir`` is
+    the export folder as Control shows it, kept there."""
+    request = ExtractRequest(source=_location(source, base=Path(workbook).resolve().parent),
+                             out=Path(workbook), config=config or Config(),
+                             threshold=threshold, as_of=as_of, out_dir=out_dir)
+    recovered = _recover_first(request.config, tell)
+    return replace(_prepare(request, stages or Stages()), recovered=recovered)
 
 
 def refuse_overwriting(workbook: ReviewWorkbook) -> None:
@@ -94,8 +109,8 @@ def commit(workbook: Path | ReviewWorkbook, out_dir: Path | None = None, *,
            accept_proposals: bool = False, confirm_partial: bool = False,
            offline: bool = False, source: str | Path | Location | None = None,
            dry_run: bool = False, stages: Stages | None = None, user: str = "",
-           now: dt.datetime | None = None, posting_date: dt.date | None = None
-           ) -> CommitOutcome:
+           now: dt.datetime | None = None, posting_date: dt.date | None = None,
+           tell: Tell | None = None) -> CommitOutcome:
     """Commit a review workbook: a file (a path) or one open in Excel (a live workbook)."""
     request = CommitRequest(
         out_dir=Path(out_dir) if out_dir is not None else None, config=config or Config(),
@@ -103,7 +118,8 @@ def commit(workbook: Path | ReviewWorkbook, out_dir: Path | None = None, *,
         source=_location(source) if source else None, user=user, now=now,
         dry_run=dry_run, posting_date=posting_date)
     port = FileReview(Path(workbook)) if isinstance(workbook, str | Path) else workbook
-    return _commit(port, request, stages)
+    recovered = _recover_first(request.config, tell)
+    return replace(_commit(port, request, stages), recovered=recovered)
 
 
 # -- what the worksheet functions ask of a ledger (read once per version of the source) --
@@ -138,9 +154,9 @@ def _ledger(source: str | Path | Location) -> Ledger:
     return load_ledger(_location(source))
 
 
-def _location(source: str | Path | Location) -> Location:
+def _location(source: str | Path | Location, base: Path | None = None) -> Location:
     """Where a source enters: redacted once, here."""
-    return source if isinstance(source, Location) else Location.of(source)
+    return source if isinstance(source, Location) else Location.of(source, base)
 
 
 def proposal_summary(selection: Selection) -> tuple[ActionTotal, ...]:
@@ -152,10 +168,17 @@ def proposal_summary(selection: Selection) -> tuple[ActionTotal, ...]:
 
 def reverse(batch_id: str, out_dir: Path | None = None, *, config: Config | None = None,
             reason: str = "", posting_date: dt.date | None = None, user: str = "",
-            now: dt.datetime | None = None) -> ReverseOutcome:
+            now: dt.datetime | None = None, tell: Tell | None = None) -> ReverseOutcome:
     """Reverse a committed batch (before the billing system has invoiced its rebills)."""
-    return _reverse(ReverseRequest(batch_id, Path(out_dir) if out_dir else None,
-                                   config or Config(), reason, user, now, posting_date))
+    request = ReverseRequest(batch_id, Path(out_dir) if out_dir else None, config or Config(),
+                             reason, user, now, posting_date)
+    recovered = _recover_first(request.config, tell)
+    return replace(_reverse(request), recovered=recovered)
+
+
+def reversal_stamps(outcome: ReverseOutcome, language: str) -> Stamps:
+    """The reversal's line for the Journal of the workbook it was asked from."""
+    return Stamps(journal_rows=reversal_block(outcome, language))
 
 
 @dataclass(frozen=True)
@@ -169,13 +192,12 @@ class ReconcileOutcome:
 
 def reconcile(transit: Path, *, config: Config | None = None, as_of: dt.date | None = None,
               source: str | Path | Location | None = None,
-              now: dt.datetime | None = None) -> ReconcileOutcome:
+              now: dt.datetime | None = None, tell: Tell | None = None) -> ReconcileOutcome:
     """The transit account's movements against the committed rebill lines (see
     domain/transit.py); the lines seen cleared are remembered in the register."""
     config = config or Config()
     movements = read_movements(Path(transit), config)
-    with _register(config) as register:
-        recover(register)
+    with _settled(config, tell) as (register, _):
         if register.identity() is None:
             raise ReliquatError([Problem(Where(register.shown), "register: there is none "
                                          "here, so nothing was committed to reconcile")])
@@ -209,12 +231,12 @@ def _state(subscription: Subscription | None) -> str:
 
 
 def repeat_short_payers(months: int = 12, *, config: Config | None = None,
-                        today: dt.date | None = None) -> tuple[CustomerHistory, ...]:
+                        today: dt.date | None = None, tell: Tell | None = None
+                        ) -> tuple[CustomerHistory, ...]:
     """Every customer with residuals committed in the last ``months``, from the register alone:
     the most batches first."""
     since = _months_before(today or dt.date.today(), months)
-    with _register(config) as register:
-        recover(register)
+    with _settled(config, tell) as (register, _):
         return tuple(customer_histories(residuals_since(register, since)))
 
 
@@ -255,50 +277,66 @@ def _register(config: Config | None) -> Iterator[Register]:
         register.close()
 
 
-def recover_register(config: Config | None = None) -> list[str]:
-    """Finish or undo what a killed commit left in the register; one message each. Every
-    command does this first by itself; the command line and Excel call it to say so first."""
+@contextmanager
+def _settled(config: Config | None, tell: Tell | None
+             ) -> Iterator[tuple[Register, tuple[str, ...]]]:
+    """Every command's first step, once: what a killed commit left in the register is
+    finished or undone, and ``tell`` hears which before anything else happens."""
     with _register(config) as register:
-        return recover(register)
+        recovered = tuple(recover(register))
+        if tell is not None:
+            for message in recovered:
+                tell(message)
+        yield register, recovered
+
+
+def _recover_first(config: Config, tell: Tell | None) -> tuple[str, ...]:
+    """``_settled`` for a flow that opens the register itself."""
+    with _settled(config, tell) as (_, recovered):
+        return recovered
 
 
 @dataclass(frozen=True)
 class RegisterReport:
     register: str
     register_id: str
-    lines: tuple[str, ...]  # what was found or done, and what was finished first
+    lines: tuple[str, ...]  # what was found or done
     problems: tuple[Problem, ...] = ()
+    recovered: tuple[str, ...] = ()  # what a killed commit left, finished or undone first
 
 
-def register_init(config: Config | None = None) -> RegisterReport:
+def register_init(config: Config | None = None, *, tell: Tell | None = None
+                  ) -> RegisterReport:
     """Create the register named by the config (or the user's default) if it is not there."""
-    with _register(config) as register:
+    with _settled(config, tell) as (register, recovered):
         existed = register.identity() is not None
         with commit_lock(register):
             identity = register.create()
         what = "already there" if existed else "created"
         return RegisterReport(register.shown, identity.register_id,
-                              (f"register {identity.register_id} {what} at {register.shown}",))
+                              (f"register {identity.register_id} {what} at {register.shown}",),
+                              recovered=recovered)
 
 
-def register_check(out_dirs: list[Path], config: Config | None = None) -> RegisterReport:
+def register_check(out_dirs: list[Path], config: Config | None = None, *,
+                   tell: Tell | None = None) -> RegisterReport:
     """Compare the register with the batch records of export folders."""
-    with _register(config) as register:
-        recovered = recover(register)
+    with _settled(config, tell) as (register, recovered):
         lines, problems = check(register, [Path(d).resolve() for d in out_dirs])
         identity = register.identity()
         return RegisterReport(register.shown, identity.register_id if identity else "",
-                              (*recovered, *lines), tuple(problems))
+                              tuple(lines), tuple(problems), recovered)
 
 
-def register_rebuild(out_dirs: list[Path], config: Config | None = None) -> RegisterReport:
+def register_rebuild(out_dirs: list[Path], config: Config | None = None, *,
+                     tell: Tell | None = None) -> RegisterReport:
     """Record in the register every batch of the folders' records that it is missing."""
-    with _register(config) as register:
-        recovered = recover(register)
+    with _settled(config, tell) as (register, recovered):
         with commit_lock(register):
             lines = rebuild(register, [Path(d).resolve() for d in out_dirs])
         identity = register.identity()
         assert identity is not None
         return RegisterReport(register.shown, identity.register_id,
-                              (*recovered, *(lines or ["nothing to add: the register knows "
-                                                       "every batch of these folders"])))
+                              tuple(lines or ["nothing to add: the register knows every "
+                                              "batch of these folders"]),
+                              recovered=recovered)

@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from addin import __version__
-from addin.commit.protocol import recover
 from addin.config import Config
 from addin.domain.history import customer_histories, earlier_batches
 from addin.domain.model import Rules, Selection
@@ -65,7 +64,7 @@ class ExtractOutcome:
     seconds: dict[str, float]
     items_fetched: int = 0  # rows that left the source (a database selects for itself)
     register_id: str = ""  # empty when there is no register yet
-    recovered: tuple[str, ...] = ()  # interrupted batches finished or undone first
+    recovered: tuple[str, ...] = ()  # interrupted batches finished or undone first (api)
 
 
 def rules_for(config: Config, threshold: Decimal | None, as_of: dt.date | None) -> Rules:
@@ -88,7 +87,6 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
         raise ReliquatError([Problem(Where(column="threshold"), "must not be negative")])
     register = register_for(request.config)
     try:
-        recovered = tuple(recover(register))
         identity = register.identity()
         with stages.stage("fetch", "Reading the source"):
             committed = register.committed()
@@ -124,7 +122,7 @@ def prepare(request: ExtractRequest, stages: Stages) -> ExtractOutcome:
     with stages.stage("render", "Laying out the review"):
         content = render(selection, info)
     return ExtractOutcome(selection, content, request.out, register.shown, extraction_id,
-                          stages.seconds, len(ledger.items), info.register_id, recovered)
+                          stages.seconds, len(ledger.items), info.register_id)
 
 
 def _transit_alert(register: Register, as_of: dt.date, days: int) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from addin import api
 from addin.config import Config
-from addin.domain.model import Action
+from addin.domain.actions import Action
 from addin.workbook.ooxml.calamine import read_sheets
 from tests.builders import AS_OF, active, item, small_utility, write_csv_ledger
 

@@ -20,7 +20,7 @@ import xlwings as xw
 
 from addin import api
 from addin.domain.problems import Problem, ReliquatError, Where
-from addin.excel.edge import excel_amount, excel_day
+from addin.excel.edge import excel_amount, excel_day, excel_text
 from addin.locations import Location, is_url
 
 SOURCE = "folder, .xlsx, SQLite file or database URL of the open items (full path, or " \
@@ -50,7 +50,8 @@ def _in_cell(function: _F) -> _F:
 @_in_cell
 def RELIQUAT_OPEN_BALANCE(source: Any, subscription: Any, currency: Any = "CHF") -> Any:
     """Open balance of a subscription: all its open items, due or not."""
-    balance = api.open_balance(_source(source), _text(subscription), _text(currency) or "CHF")
+    balance = api.open_balance(_source(source), excel_text(subscription),
+                               excel_text(currency) or "CHF")
     return float(balance)
 
 
@@ -61,7 +62,7 @@ def RELIQUAT_OPEN_BALANCE(source: Any, subscription: Any, currency: Any = "CHF")
 @_in_cell
 def RELIQUAT_ALTERNATIVES(source: Any, customer: Any, as_of: Any = None) -> list[list[Any]]:
     """The customer's active subscriptions, the one billed soonest first (spills down)."""
-    found = api.alternatives(_source(source), _text(customer), _day(as_of))
+    found = api.alternatives(_source(source), excel_text(customer), _day(as_of))
     return [[s] for s in found] or [["(none)"]]
 
 
@@ -92,7 +93,7 @@ def RELIQUAT_CATCH_TABLE(source: Any, thresholds: list[Any], as_of: Any = None
 def _source(value: Any) -> Location:
     """A relative path is taken from the calling workbook's folder, as on the Control sheet
     (Python runs in the interpreter's folder)."""
-    given = _text(value)
+    given = excel_text(value)
     if not given:
         raise ReliquatError("source: enter a folder, an .xlsx, a SQLite file or a database URL")
     if is_url(given) or Path(given).expanduser().is_absolute():
@@ -117,12 +118,6 @@ def _workbook_folder() -> Path | None:
 
 def _day(value: Any) -> dt.date:
     return excel_day(value) or dt.date.today()
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
 
 
 def _short(exc: Exception) -> str:

@@ -157,9 +157,9 @@ def _register_verbs(verbs: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from addin.api import CommitIncomplete
     from addin.cli.commands import run
     from addin.commit.interrupts import Terminated
-    from addin.commit.protocol import CommitIncomplete
 
     try:
         return run(args, out, err)

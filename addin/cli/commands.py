@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,28 +21,7 @@ from addin.progress import Stages
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.verb in ("extract", "validate", "commit", "register", "reverse", "reconcile",
-                     "repeat"):
-        print_recovered(tuple(api.recover_register(load_config(args.config))), err)
-    if args.verb == "extract":
-        return _extract(args, out, err)
-    if args.verb in ("commit", "validate"):
-        return _commit(args, out, err)
-    if args.verb == "demo":
-        return _demo(args, out, err)
-    if args.verb == "register":
-        return _register(args, out, err)
-    if args.verb == "reverse":
-        return _reverse(args, out)
-    if args.verb == "reconcile":
-        return _reconcile(args, out)
-    if args.verb == "repeat":
-        return _repeat(args, out)
-    if args.verb == "template":
-        path = api.write_template(args.out, language=args.language)
-        out.print(f"Template written: {path}")
-        return 0
-    raise AssertionError(args.verb)
+    return VERBS[args.verb](args, out, err)
 
 
 @contextmanager
@@ -75,7 +54,8 @@ def _extract(args: argparse.Namespace, out: Console, err: Console) -> int:
     as_of = parse_day(args.as_of) if args.as_of else None
     with progress(err) as stages:
         outcome = api.extract(args.source, args.out, config=config, threshold=threshold,
-                              as_of=as_of, stages=stages, force=args.force)
+                              as_of=as_of, stages=stages, force=args.force,
+                              tell=recovered(err))
     print_extract_summary(outcome, out)
     return 0
 
@@ -90,7 +70,7 @@ def _commit(args: argparse.Namespace, out: Console, err: Console) -> int:
             confirm_partial=getattr(args, "confirm_partial", False), offline=args.offline,
             source=args.source, dry_run=dry_run, stages=stages,
             posting_date=parse_day(args.posting_date, "posting-date")
-            if getattr(args, "posting_date", None) else None)
+            if getattr(args, "posting_date", None) else None, tell=recovered(err))
     print_commit_summary(outcome, out, dry_run)
     if outcome.interrupted and outcome.batch is not None:
         err.print(f"Interrupted after batch {outcome.batch.batch_id} became visible: it was "
@@ -99,11 +79,11 @@ def _commit(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
-def _reverse(args: argparse.Namespace, out: Console) -> int:
+def _reverse(args: argparse.Namespace, out: Console, err: Console) -> int:
     outcome = api.reverse(args.batch_id, args.out_dir, config=load_config(args.config),
                           reason=args.reason,
                           posting_date=parse_day(args.posting_date, "posting-date")
-                          if args.posting_date else None)
+                          if args.posting_date else None, tell=recovered(err))
     batch = outcome.batch
     out.print(f"Batch {batch.batch_id} reverses batch {outcome.reverses} (posting date "
               f"{batch.posting_date:%d.%m.%Y}): {count(len(batch.postings))} posting line(s), "
@@ -115,13 +95,13 @@ def _reverse(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def _reconcile(args: argparse.Namespace, out: Console) -> int:
+def _reconcile(args: argparse.Namespace, out: Console, err: Console) -> int:
     from addin.domain.transit import age
     from addin.exports.reconciliation import as_json, write_report
 
     outcome = api.reconcile(args.transit, config=load_config(args.config),
                             as_of=parse_day(args.as_of) if args.as_of else None,
-                            source=args.source)
+                            source=args.source, tell=recovered(err))
     found, as_of = outcome.reconciliation, outcome.as_of
     if args.json:
         sys.stdout.write(as_json(found, as_of, outcome.alert_days, outcome.statuses) + "\n")
@@ -154,8 +134,9 @@ def _reconcile(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def _repeat(args: argparse.Namespace, out: Console) -> int:
-    found = api.repeat_short_payers(args.months, config=load_config(args.config))
+def _repeat(args: argparse.Namespace, out: Console, err: Console) -> int:
+    found = api.repeat_short_payers(args.months, config=load_config(args.config),
+                                    tell=recovered(err))
     table = Table(title=f"Residuals committed in the last {args.months} months, per customer",
                   title_justify="left")
     headers = ("Customer", "Currency", "Batches", "Items", "Total", "Last batch",
@@ -185,11 +166,11 @@ def _repeat(args: argparse.Namespace, out: Console) -> int:
 def _register(args: argparse.Namespace, out: Console, err: Console) -> int:
     config = load_config(args.config)
     if args.action == "init":
-        report = api.register_init(config)
+        report = api.register_init(config, tell=recovered(err))
     elif args.action == "check":
-        report = api.register_check(args.out_dir, config)
+        report = api.register_check(args.out_dir, config, tell=recovered(err))
     else:
-        report = api.register_rebuild(args.out_dir, config)
+        report = api.register_rebuild(args.out_dir, config, tell=recovered(err))
     for line in report.lines:
         out.print(line, markup=False)
     for problem in report.problems:
@@ -202,10 +183,18 @@ def _register(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
-def print_recovered(messages: tuple[str, ...], err: Console) -> None:
+def recovered(err: Console) -> Callable[[str], None]:
     """What an earlier, interrupted commit left, and what was done about it, before anything."""
-    for message in messages:
+    def tell(message: str) -> None:
         err.print(f"[bold yellow]Interrupted commit:[/] {message}")
+
+    return tell
+
+
+def _template(args: argparse.Namespace, out: Console, err: Console) -> int:
+    path = api.write_template(args.out, language=args.language)
+    out.print(f"Template written: {path}")
+    return 0
 
 
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -214,6 +203,14 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
     print_extract_summary(extracted, out)
     print_commit_summary(committed, out, dry_run=False)
     return 0
+
+
+Verb = Callable[[argparse.Namespace, Console, Console], int]
+VERBS: dict[str, Verb] = {
+    "extract": _extract, "validate": _commit, "commit": _commit, "reverse": _reverse,
+    "reconcile": _reconcile, "repeat": _repeat, "register": _register, "template": _template,
+    "demo": _demo,
+}
 
 
 def count(number: int) -> str:

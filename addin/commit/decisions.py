@@ -12,8 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from addin.domain.actions import Target, policy
-from addin.domain.model import Action
+from addin.domain.actions import Action, Target, policy
 from addin.domain.money import ZERO
 from addin.domain.problems import Problem, Where
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal
@@ -108,8 +107,8 @@ def _action(row: ReviewRow, where: Where, column: str, problems: list[Problem]
         return Action(value)
     except ValueError:
         problems.append(Problem(Where(where.file, where.line, column),
-                                text("not_an_action", "not an action: {value!r} (REBILL, "
-                                     "TRANSFER, WRITE_OFF, KEEP)", value=value)))
+                                text("not_an_action", "not an action: {value!r} ({actions})",
+                                     value=value, actions=", ".join(Action))))
         return None
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from addin.commit import facts as commit_facts
 from addin.commit.decisions import Reading, read_decisions
 from addin.commit.interrupts import interruptible
-from addin.commit.protocol import publish, recover
+from addin.commit.protocol import publish
 from addin.commit.stamps import commit_stamps
 from addin.commit.writing import BatchWriting, claimed_items
 from addin.config import Config
@@ -59,7 +59,7 @@ class CommitOutcome:
     seconds: dict[str, float]
     register: str = ""
     out_dir: Path | None = None
-    recovered: tuple[str, ...] = ()  # what the commit finished or undid first
+    recovered: tuple[str, ...] = ()  # what was finished or undone first (api)
     note: str = ""  # why the workbook was not stamped (the batch is committed)
     interrupted: tuple[int, ...] = ()  # signals held after the point of no return
     preview: Batch | None = None  # what a validation would commit
@@ -79,7 +79,6 @@ def commit(workbook: ReviewWorkbook, request: CommitRequest,
 
 def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
             register: Register) -> CommitOutcome:
-    recovered = tuple(recover(register))
     with stages.stage("read", "Reading the review workbook"):
         review = parse_review(workbook.read_sheets(), workbook.name)
         identity = matching_register(review, register, workbook.name)
@@ -110,7 +109,7 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
     vat = batch.vat_totals(request.config.accounts.vat)
     if request.dry_run:
         return CommitOutcome(None, checks, (), source.shown, request.offline, stages.seconds,
-                             register.shown, request.out_dir, recovered, preview=batch, vat=vat)
+                             register.shown, request.out_dir, preview=batch, vat=vat)
     writing = BatchWriting(workbook, request.config, register, request.out_dir, source, now,
                            request.user or current_user(), request.offline, rules)
     with stages.stage("export", "Writing the batch"), interruptible() as interrupts:
@@ -121,8 +120,8 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
                           files=writing.names(batch), offline=request.offline, vat=vat),
             writing.audit_name(batch), interrupts)
     return CommitOutcome(batch, checks, published.files, source.shown, request.offline,
-                         stages.seconds, register.shown, request.out_dir, recovered,
-                         published.note, tuple(interrupts.held), vat=vat)
+                         stages.seconds, register.shown, request.out_dir,
+                         note=published.note, interrupted=tuple(interrupts.held), vat=vat)
 
 
 def export_folder(given: Path | None, review: Review, workbook: ReviewWorkbook) -> Path:

@@ -14,7 +14,8 @@ already have taken it. So:
 A failure or an interrupt before 3 undoes 1-2. From 3 on, interrupts wait until 6, and a
 failure leaves the batch for the next command to finish. A process killed anywhere (SIGKILL,
 power loss) leaves a pending batch that the next command on the register finishes (a file
-is visible) or undoes (none is) before anything else, and says which (``recover``).
+is visible) or undoes (none is) before anything else, and says which (``recover``, which
+the api runs once at the start of every command).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from addin.commit.interrupts import interruptible
-from addin.commit.protocol import OutputFile, plan_for, publish, recover
+from addin.commit.protocol import OutputFile, plan_for, publish
 from addin.config import Config
 from addin.domain.batch import Batch, reversal
 from addin.domain.problems import CommitRefused, Problem, Where
@@ -45,7 +45,7 @@ class ReverseOutcome:
     reverses: str
     files: tuple[Path, ...]
     out_dir: Path
-    recovered: tuple[str, ...] = ()
+    recovered: tuple[str, ...] = ()  # what was finished or undone first (api)
     at: dt.datetime | None = None
     user: str = ""
 
@@ -53,7 +53,6 @@ class ReverseOutcome:
 def reverse(request: ReverseRequest) -> ReverseOutcome:
     register = register_for(request.config)
     try:
-        recovered = tuple(recover(register))
         original = _reversible(register, request.batch_id)
         postings, rebills = _original_lines(original)
         out_dir = (request.out_dir or Path(original.out_dir)).resolve()
@@ -68,8 +67,8 @@ def reverse(request: ReverseRequest) -> ReverseOutcome:
             published = publish(register, _entry(batch, original, request, out_dir, now), [],
                                 _outputs(batch, original, request, register, now), None, None,
                                 "", interrupts)
-        return ReverseOutcome(batch, original.batch_id, published.files, out_dir, recovered,
-                              now, request.user or current_user())
+        return ReverseOutcome(batch, original.batch_id, published.files, out_dir,
+                              at=now, user=request.user or current_user())
     finally:
         register.close()
 

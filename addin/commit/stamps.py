@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from addin.commit.decisions import Reading
 from addin.commit.reverse import ReverseOutcome
+from addin.domain.actions import actions_where
 from addin.domain.batch import Batch
 from addin.domain.checks import CheckResult
-from addin.domain.model import Action
 from addin.domain.texts import text
 from addin.workbook.port import Stamps
 from addin.workbook.review.content import Value
@@ -60,7 +60,7 @@ def journal_block(batch: Batch, checks: CheckResult, *, at: dt.datetime, user: s
         rows.append([*head, text("journal_action", "action"), total.action.value,
                      total.subscriptions, total.items, total.amount, total.currency, None])
     for currency, amount in sorted(vat.items()):
-        rows.append([*head, text("journal_vat", "vat"), Action.WRITE_OFF.value, None, None,
+        rows.append([*head, text("journal_vat", "vat"), _vat_splitting(), None, None,
                      amount, currency, text("journal_vat_detail", "VAT share of the "
                                                                   "write-offs, to the VAT "
                                                                   "account")])
@@ -69,6 +69,11 @@ def journal_block(batch: Batch, checks: CheckResult, *, at: dt.datetime, user: s
                      len(decision.items), decision.balance, decision.currency,
                      f"{decision.subscription_id}: " + "; ".join(p.message for p in problems)])
     return rows
+
+
+def _vat_splitting() -> str:
+    """The actions whose VAT share goes to the VAT account, for the Journal's VAT line."""
+    return ", ".join(actions_where(lambda p: p.splits_vat))
 
 
 def reversal_block(outcome: ReverseOutcome, language: str) -> list[list[Value]]:

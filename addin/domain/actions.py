@@ -1,4 +1,5 @@
-"""What each action does, in one table: adding an action means a row here (and its tests).
+"""What each action does, in one table: adding an action means a member and a row here (and
+their tests); the review's dropdown, the checks and their texts follow the table.
 
 For a residual R (DOMAIN.md): REBILL and TRANSFER move R from the receivable to the transit
 account and charge it on a next invoice (of the same subscription, or of another active one
@@ -9,13 +10,22 @@ account); KEEP posts nothing and leaves the item for dunning.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from addin.domain.model import Action, Currency
 from addin.domain.money import ZERO
+
+if TYPE_CHECKING:
+    from addin.domain.model import Currency  # model's records hold an Action
+
+
+class Action(StrEnum):
+    REBILL = "REBILL"
+    TRANSFER = "TRANSFER"
+    WRITE_OFF = "WRITE_OFF"
+    KEEP = "KEEP"
 
 
 class Target(StrEnum):
@@ -55,6 +65,11 @@ POLICIES: dict[Action, Policy] = {
 
 def policy(action: Action) -> Policy:
     return POLICIES[action]
+
+
+def actions_where(test: Callable[[Policy], bool]) -> tuple[Action, ...]:
+    """The actions whose policy passes ``test``, in the table's order."""
+    return tuple(action for action in Action if test(policy(action)))
 
 
 class ActionTotal(NamedTuple):

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from addin.domain.actions import ActionTotal, Target, policy, totals_by_action
-from addin.domain.model import Action, BatchId, Currency, CustomerId, ItemId, SubscriptionId
+from addin.domain.actions import Action, ActionTotal, Target, policy, totals_by_action
+from addin.domain.model import BatchId, Currency, CustomerId, ItemId, SubscriptionId
 from addin.domain.money import ZERO, vat_share
 from addin.domain.problems import Where
 

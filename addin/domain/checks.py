@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from addin.domain.actions import Target, policy
+from addin.domain.actions import Policy, Target, actions_where, policy
 from addin.domain.batch import Decision
 from addin.domain.model import BatchId, ItemId, Subscription, SubscriptionId
 from addin.domain.problems import Problem, Where
-from addin.domain.texts import Text, text
+from addin.domain.texts import Text, either, text
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,9 @@ def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
         elif not source.is_active_on(facts.today):
             problems.append(Problem(_at(d, "Action"), text(
                 "needs_active", "{action} needs an active subscription: {subscription} is "
-                "{state}; choose TRANSFER or WRITE_OFF", action=d.action.value,
-                subscription=d.subscription_id, state=state_of(source))))
+                "{state}; choose {choices}", action=d.action.value,
+                subscription=d.subscription_id, state=state_of(source),
+                choices=either(actions_where(_fits_terminated)))))
     elif target is Target.OTHER:
         problems.extend(_target_problems(d, facts))
     for item in d.items:
@@ -112,6 +113,14 @@ def _refusals(d: Decision, facts: CommitFacts) -> list[Problem]:
     return problems
 
 
+def _fits_terminated(p: Policy) -> bool:
+    return p.posts and p.target is not Target.SELF
+
+
+def _bills_itself(p: Policy) -> bool:
+    return p.target is Target.SELF
+
+
 def _target_problems(d: Decision, facts: CommitFacts) -> list[Problem]:
     where = _at(d, "Target subscription")
     if not d.target:
@@ -119,8 +128,9 @@ def _target_problems(d: Decision, facts: CommitFacts) -> list[Problem]:
                                     action=d.action.value))]
     if d.target == d.subscription_id:
         return [Problem(where, text("needs_other", "{action} needs another subscription than "
-                                    "the source; use REBILL to bill the same one",
-                                    action=d.action.value))]
+                                    "the source; use {same} to bill the same one",
+                                    action=d.action.value,
+                                    same=either(actions_where(_bills_itself))))]
     target = facts.subscriptions.get(d.target)
     if target is None:
         return [Problem(where, text("target_unknown", "target {target} is not a known "

@@ -8,18 +8,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from addin.domain.actions import Action
+
 ItemId = str
 CustomerId = str
 SubscriptionId = str
 Currency = str
 BatchId = str
-
-
-class Action(StrEnum):
-    REBILL = "REBILL"
-    TRANSFER = "TRANSFER"
-    WRITE_OFF = "WRITE_OFF"
-    KEEP = "KEEP"
 
 
 class Status(StrEnum):

@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
+from addin.domain.actions import Action
 from addin.domain.model import (
-    Action,
     BatchId,
     Currency,
     CustomerId,

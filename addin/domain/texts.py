@@ -7,6 +7,7 @@ carries a key and its parameters: the review workbook looks the key up in its la
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -33,3 +34,12 @@ def _rebuild(key: str, english: str, params: dict[str, Any]) -> Text:
 
 def text(key: str, english: str, **params: Any) -> Text:
     return Text(key, english, **params)
+
+
+def either(choices: Iterable[str]) -> str:
+    """``a or b or c``, in the reader's language."""
+    first, *others = choices
+    said: str = first
+    for choice in others:
+        said = text("or", "{first} or {second}", first=said, second=choice)
+    return said

@@ -11,22 +11,14 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from addin import api
-from addin.commit.protocol import CommitIncomplete
-from addin.commit.stamps import reversal_block
-from addin.config import Config, load_config
 from addin.domain.problems import CommitRefused, ReliquatError, StaleRows
-from addin.excel.edge import excel_amount, excel_day
+from addin.excel.edge import excel_amount, excel_day, excel_text
 from addin.excel.live import LiveWorkbook
 from addin.excel.run_guard import AlreadyRunning, one_run
-from addin.locations import Location
-from addin.progress import Stages
-from addin.sources.values import parse_text
-from addin.workbook.port import Stamps
 
 HELP_TEXT = (
     "Reliquat clears the small residual amounts customers leave open.\n\n"
@@ -65,7 +57,10 @@ def help(book: Any = None) -> None:
     (book or _caller()).app.alert(HELP_TEXT, title="Reliquat")
 
 
-def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -> None:
+Run = Callable[[LiveWorkbook, api.Stages, api.Tell], str]
+
+
+def _run(book: Any, title: str, action: Run) -> None:
     live = LiveWorkbook(book)
     try:
         with one_run(live.name, title):
@@ -77,26 +72,24 @@ def _run(book: Any, title: str, action: Callable[[LiveWorkbook, Stages], str]) -
                        title=f"Reliquat – {title}")
 
 
-def _run_alone(live: LiveWorkbook, title: str,
-               action: Callable[[LiveWorkbook, Stages], str]) -> None:
+def _run_alone(live: LiveWorkbook, title: str, action: Run) -> None:
     app = live.book.app
 
     def report(label: str) -> None:
         app.status_bar = f"Reliquat: {label}…"
 
-    first = ""
+    recovered: list[str] = []  # what the command finished or undid first, said first
     try:
-        first = _recovered(tuple(api.recover_register(_settings(live)[0])))
         with live.quiet():
-            message = first + action(live, Stages(report))
-    except CommitIncomplete as exc:
+            message = action(live, api.Stages(report), recovered.append)
+    except api.CommitIncomplete as exc:
         app.status_bar = False
-        app.alert(f"{first}{title} not finished.\n\n{exc.describe(limit=15)}",
-                  title=f"Reliquat – {title}")
+        app.alert(f"{_recovered(recovered)}{title} not finished.\n\n"
+                  f"{exc.describe(limit=15)}", title=f"Reliquat – {title}")
         return
     except ReliquatError as exc:
         app.status_bar = False
-        app.alert(f"{first}{title} refused. Nothing was changed.\n\n"
+        app.alert(f"{_recovered(recovered)}{title} refused. Nothing was changed.\n\n"
                   f"{exc.describe(limit=15)}", title=f"Reliquat – {title}")
         return
     except Exception as exc:  # shown to the accountant, not lost in a traceback window
@@ -106,7 +99,7 @@ def _run_alone(live: LiveWorkbook, title: str,
                   title=f"Reliquat – {title}")
         return
     app.status_bar = False
-    app.alert(message, title=f"Reliquat – {title}")
+    app.alert(_recovered(recovered) + message, title=f"Reliquat – {title}")
 
 
 def _folder(live: LiveWorkbook) -> Path:
@@ -115,19 +108,16 @@ def _folder(live: LiveWorkbook) -> Path:
     return Path(live.name).resolve().parent
 
 
-def _settings(live: LiveWorkbook) -> tuple[Config, dict[str, object]]:
+def _settings(live: LiveWorkbook) -> tuple[api.Config, dict[str, object]]:
     inputs = live.control_inputs()
-    config_path = parse_text(inputs.get("config"))
-    config = load_config(_folder(live) / config_path if config_path else None)
-    language = parse_text(inputs.get("language"))
-    if language:
-        config = replace(config, language=language)
-    return config, inputs
+    config_path = excel_text(inputs.get("config"))
+    return api.settings(_folder(live) / config_path if config_path else None,
+                        excel_text(inputs.get("language"))), inputs
 
 
-def _extract(live: LiveWorkbook, stages: Stages) -> str:
+def _extract(live: LiveWorkbook, stages: api.Stages, tell: api.Tell) -> str:
     config, inputs = _settings(live)
-    source = parse_text(inputs.get("source"))
+    source = excel_text(inputs.get("source"))
     if not source:
         raise ReliquatError("enter the source on the Control sheet (a folder, an .xlsx or a "
                             "database URL)")
@@ -135,9 +125,10 @@ def _extract(live: LiveWorkbook, stages: Stages) -> str:
     as_of = inputs.get("as_of")
     _confirm_overwrite(live)
     outcome = api.prepare_extract(
-        Location.of(source, base=_folder(live)), Path(live.name), config=config,
+        source, Path(live.name), config=config,
         threshold=excel_amount(threshold) if threshold not in (None, "") else None,
-        as_of=excel_day(as_of), out_dir=parse_text(inputs.get("out_dir")), stages=stages)
+        as_of=excel_day(as_of), out_dir=excel_text(inputs.get("out_dir")), stages=stages,
+        tell=tell)
     with stages.stage("write", "writing the sheets"):
         live.write_content(outcome.content)
     flagged = len(outcome.selection.residuals)
@@ -159,7 +150,7 @@ def _confirm_overwrite(live: LiveWorkbook) -> None:
             raise
 
 
-def _reverse(live: LiveWorkbook, stages: Stages) -> str:
+def _reverse(live: LiveWorkbook, stages: api.Stages, tell: api.Tell) -> str:
     """Reverse the batch whose Journal block is selected, after a Yes; the reversal's own
     block goes to the Journal."""
     config, _ = _settings(live)
@@ -175,24 +166,25 @@ def _reverse(live: LiveWorkbook, stages: Stages) -> str:
         return f"Batch {batch_id} was not reversed."
     with stages.stage("export", "writing the reversal"):
         outcome = api.reverse(batch_id, config=config,
-                              reason=f"reversed in Excel from {Path(live.name).name}")
-    note = live.install_stamps(Stamps(journal_rows=reversal_block(outcome, live.language)))
+                              reason=f"reversed in Excel from {Path(live.name).name}",
+                              tell=tell)
+    note = live.install_stamps(api.reversal_stamps(outcome, live.language))
     new = outcome.batch.batch_id
     return (f"Batch {new} reverses batch {batch_id}: {len(outcome.batch.postings)} posting "
             f"line(s) swapped. Files in {outcome.out_dir}." + (f"\n\n{note}" if note else ""))
 
 
-def _recovered(messages: tuple[str, ...]) -> str:
+def _recovered(messages: list[str]) -> str:
     if not messages:
         return ""
     return "An interrupted commit was dealt with first:\n" + "\n".join(
         f"- {m}" for m in messages) + "\n\n"
 
 
-def _validate(live: LiveWorkbook, stages: Stages) -> str:
+def _validate(live: LiveWorkbook, stages: api.Stages, tell: api.Tell) -> str:
     config, _ = _settings(live)
     try:
-        outcome = api.commit(live, config=config, dry_run=True, stages=stages)
+        outcome = api.commit(live, config=config, dry_run=True, stages=stages, tell=tell)
     except CommitRefused as refused:
         live.write_checks(refused.problems)
         raise
@@ -202,16 +194,17 @@ def _validate(live: LiveWorkbook, stages: Stages) -> str:
     return f"{len(outcome.checks.accepted)} row(s) ready to commit."
 
 
-def _commit(live: LiveWorkbook, stages: Stages) -> str:
+def _commit(live: LiveWorkbook, stages: api.Stages, tell: api.Tell) -> str:
     config, _ = _settings(live)
     try:
-        outcome = api.commit(live, config=config, stages=stages)
+        outcome = api.commit(live, config=config, stages=stages, tell=tell)
     except StaleRows as stale:
         answer = live.book.app.alert(f"{stale.describe(limit=10)}\n\nCommit the other rows?",
                                      title="Reliquat – Commit", buttons="yes_no")
         if answer != "yes":
             raise
-        outcome = api.commit(live, config=config, confirm_partial=True, stages=stages)
+        outcome = api.commit(live, config=config, confirm_partial=True, stages=stages,
+                             tell=tell)
     assert outcome.batch is not None
     note = f"\n\n{outcome.note}" if outcome.note else ""
     return (

@@ -37,6 +37,12 @@ def rows_to_excel(rows: list[list[Value]]) -> list[list[object]]:
     return [[to_excel(v) for v in row] for row in rows]
 
 
+def excel_text(value: object) -> str:
+    """A path, a code or a name as Excel hands it over, trimmed ("" when empty); a whole
+    number loses its '.0'."""
+    return parse_text(value)
+
+
 def excel_day(value: object, name: str = "as_of") -> dt.date | None:
     """A date as Excel hands it over: a date cell (a datetime), a serial number (a date
     written into a formula, ``DATE(2026;11;30)``), or a text (30.11.2026, 2026-11-30);

@@ -19,12 +19,12 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from addin.domain.problems import Problem, ReliquatError, Where
-from addin.register.lock import try_lock, unlock
+from addin.register.lock import held, holder_of, try_lock
 
 
 class AlreadyRunning(ReliquatError):
@@ -40,15 +40,9 @@ def one_run(workbook: str, action: str) -> Iterator[None]:
     try:
         if not try_lock(handle):
             raise AlreadyRunning(_refusal(_holder(handle)))
-        with suppress(OSError):  # the holder is only for a second click's message
-            handle.seek(1)
-            handle.write(json.dumps({"action": action, "since": f"{dt.datetime.now():%H:%M}",
-                                     "pid": os.getpid()}).encode("utf-8"))
-            handle.truncate()
-        try:
+        with held(handle, json.dumps({"action": action, "since": f"{dt.datetime.now():%H:%M}",
+                                      "pid": os.getpid()})):
             yield
-        finally:
-            unlock(handle)
     finally:
         handle.close()
 
@@ -71,9 +65,8 @@ def _open(path: Path) -> IO[bytes]:
 
 def _holder(handle: IO[bytes]) -> dict[str, object]:
     try:
-        handle.seek(1)
-        found = json.loads(handle.read(4096).decode("utf-8"))
-    except (OSError, ValueError):  # the first run has not written it yet
+        found = json.loads(holder_of(handle))
+    except ValueError:  # the first run has not written it yet
         return {}
     return found if isinstance(found, dict) else {}
 

@@ -103,12 +103,29 @@ def write_batch_record(path: Path, batch: Batch, *, files: Mapping[str, Path],
         "files": {name: {"sha256": sha256_of(f), "bytes": f.stat().st_size}
                   for name, f in files.items()},
         "item_columns": list(ITEM_COLUMNS),
-        "items": "ITEMS",
+        "items": Rows(item_rows(batch)),
     }
     if context.reverses:
         record.update(reverses=context.reverses, reason=context.reason)
-    text = json.dumps(record, indent=2, ensure_ascii=False)
-    items = ",\n".join(f"    {json.dumps(row, ensure_ascii=False)}" for row in item_rows(batch))
-    text = text.replace('"items": "ITEMS"', f'"items": [\n{items}\n  ]' if items else
-                        '"items": []')
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_text(record_text(record), encoding="utf-8")
+
+
+class Rows(list[list[str | None]]):
+    """A list written one row per line: a record of 100 000 items stays readable and small."""
+
+
+def record_text(record: Mapping[str, object]) -> str:
+    """``json.dumps(record, indent=2)``, except that a ``Rows`` value has a row per line."""
+    fields = [f"  {_json(key)}: {_value(value)}" for key, value in record.items()]
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
+def _value(value: object) -> str:
+    if isinstance(value, Rows):
+        return "[\n" + ",\n".join(f"    {_json(row)}" for row in value) + "\n  ]" \
+            if value else "[]"
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -68,7 +68,8 @@ def _busy(register: Register, holder: str, wait: float) -> LockBusy:
                           f"try again when it is done")])
 
 
-def _holder_of(handle: IO[bytes]) -> str:
+def holder_of(handle: IO[bytes]) -> str:
+    """Who holds the lock on ``handle``, as ``held`` wrote it ("" when unknown)."""
     try:
         handle.seek(1)
         return handle.read().decode("utf-8", "replace").strip()
@@ -88,18 +89,26 @@ def _file_lock(register: Register, path: Path, wait: float) -> Iterator[None]:
         deadline = time.monotonic() + wait
         while not try_lock(handle):
             if time.monotonic() >= deadline:
-                raise _busy(register, _holder_of(handle), wait)
+                raise _busy(register, holder_of(handle), wait)
             time.sleep(_POLL)
-        with suppress(OSError):  # who holds it is only for the message of a waiting commit
-            handle.seek(1)
-            handle.truncate()
-            handle.write(_holder().encode("utf-8"))
-        try:
+        with held(handle, _holder()):
             yield
-        finally:
-            unlock(handle)
     finally:
         handle.close()
+
+
+@contextmanager
+def held(handle: IO[bytes], holder: str) -> Iterator[None]:
+    """The lock just taken on ``handle``, released when the block ends. Who holds it is
+    written after the locked byte, only for the message of whoever waits or is refused."""
+    with suppress(OSError):
+        handle.seek(1)
+        handle.truncate()
+        handle.write(holder.encode("utf-8"))
+    try:
+        yield
+    finally:
+        unlock(handle)
 
 
 def try_lock(handle: IO[bytes]) -> bool:

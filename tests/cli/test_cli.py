@@ -56,3 +56,12 @@ def test_help_explains_each_verb_and_option():
     for option in ("--out-dir", "--accept-proposals", "--confirm-partial", "--offline",
                    "--source", "--config"):
         assert option in result.stdout
+
+
+def test_every_verb_of_the_parser_has_its_function():
+    from addin.cli import build_parser
+    from addin.cli.commands import VERBS
+
+    parser = build_parser()
+    verbs = next(a for a in parser._actions if a.dest == "verb")
+    assert set(verbs.choices) == set(VERBS)

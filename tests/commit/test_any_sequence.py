@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from addin import api
-from addin.domain.model import Action
+from addin.domain.actions import Action
 from addin.domain.problems import ReliquatError
 from addin.domain.rules import select
 from tests.builders import (

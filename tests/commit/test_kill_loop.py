@@ -18,7 +18,7 @@ import pytest
 
 from addin import api
 from addin.demo.ledger import generate_ledger
-from addin.domain.model import Action
+from addin.domain.actions import Action
 from tests.builders import with_register
 from tests.support.exports import exported_items, leftovers
 

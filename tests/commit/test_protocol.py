@@ -8,11 +8,14 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from addin import api
+from addin.cli import main
+from addin.commit.protocol import recover
 from addin.register.location import default_register
 from addin.register.store import Register
 from tests.builders import AS_OF, small_utility, write_csv_ledger
@@ -155,3 +158,35 @@ def test_an_error_after_a_file_is_visible_is_finished_by_the_next_command(setup,
     assert following.selection.residuals[0].subscription.subscription_id == "S5"
     assert dict(exported_items(out)) == EXPORTED
     assert leftovers(out, review.parent) == []
+
+
+def test_a_command_finishes_a_killed_commit_once_and_says_so_first(setup, monkeypatch,
+                                                                    capsys):
+    _, review, out = setup
+    with monkeypatch.context() as m:
+        m.setattr("addin.commit.protocol.checkpoint", _fail_at("exported"))
+        with pytest.raises(RuntimeError):
+            api.commit(review, out, accept_proposals=True)
+    runs: list[list[str]] = []
+    original = recover
+
+    def counted(register: Register) -> list[str]:
+        runs.append(original(register))
+        return runs[-1]
+
+    for module in list(sys.modules.values()):  # wherever it is imported
+        if getattr(module, "recover", None) is original:
+            monkeypatch.setattr(module, "recover", counted)
+    assert main(["validate", str(review), "--out-dir", str(out), "--accept-proposals"]) == 1
+    err = capsys.readouterr().err
+    assert len(runs) == 1 and len(runs[0]) == 1, err
+    assert err.index("Interrupted commit: batch B") < err.index("refused")
+    assert "finished" in err and "already committed in batch B" in err
+
+
+def _fail_at(step: str) -> Callable[[str], None]:
+    def fail(name: str) -> None:
+        if name == step:
+            raise RuntimeError(f"fault at {name}")
+
+    return fail

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from addin.domain.actions import Action
 from addin.domain.batch import (
     Accounts,
     Decision,
@@ -14,7 +15,6 @@ from addin.domain.batch import (
     build_batch,
     transit_balance,
 )
-from addin.domain.model import Action
 from addin.domain.money import ZERO, vat_share
 from addin.domain.problems import Where
 

@@ -1,9 +1,9 @@
 import datetime as dt
 from decimal import Decimal
 
+from addin.domain.actions import Action
 from addin.domain.batch import Decision, ItemRef
 from addin.domain.checks import CommitFacts, check_decisions
-from addin.domain.model import Action
 from addin.domain.problems import Where
 from tests.builders import active, terminated
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from addin.domain.model import Action
+from addin.domain.actions import Action
 from addin.domain.rules import counts, eligible_until, exclusion_reason, select
 from tests.builders import AS_OF, active, item, ledger, rules, terminated
 

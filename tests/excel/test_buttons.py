@@ -328,3 +328,23 @@ def test_reverse_asks_first_and_needs_a_journal_cell(book):
     book.app.answers = ["no"]
     buttons.reverse(book)
     assert book.app.alerts[-1][1].endswith("was not reversed.")
+
+
+def test_a_button_says_first_what_it_finished_of_a_killed_commit(book, tmp_path,
+                                                                  monkeypatch):
+    buttons.extract(book)
+    book.sheets["Residuals"].range((2, 16)).value = "Yes"
+
+    def fail(name: str) -> None:
+        if name == "exported":
+            raise RuntimeError("killed")
+
+    with monkeypatch.context() as m:
+        m.setattr("addin.commit.protocol.checkpoint", fail)
+        buttons.commit(book)
+    assert book.app.alerts[-1][1].startswith("Commit failed.")
+    buttons.validate(book)
+    message = book.app.alerts[-1][1]
+    assert message.startswith("An interrupted commit was dealt with first:\n- batch B")
+    assert "was interrupted after its files became visible: finished" in message
+    assert len(list((tmp_path / "exports").glob("postings_B*.csv"))) == 1

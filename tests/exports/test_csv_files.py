@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
+from addin.domain.actions import Action
 from addin.domain.batch import PostingLine, RebillLine
-from addin.domain.model import Action
 from addin.exports.csv_files import neutralise, write_postings, write_rebills
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from addin import api
 from addin.config import load_config
+from addin.domain.actions import Action
 from addin.domain.batch import PostingLine, RebillLine
-from addin.domain.model import Action
 from addin.domain.problems import ReliquatError
 from addin.exports.csv_files import write_postings, write_rebills
 from addin.register.location import default_register

@@ -8,6 +8,7 @@ import pytest
 
 from addin import api
 from addin.config import Config
+from addin.domain.actions import Action
 from addin.domain.problems import WorkbookError
 from addin.workbook.ooxml.calamine import read_review
 from addin.workbook.review import layout
@@ -67,8 +68,10 @@ def test_dropdowns_take_their_lists_from_defined_names(review):
         "P2:P5": "RLQ_ACCEPT",
     }
     names = {n: book.defined_names[n].attr_text for n in ("RLQ_ACTIONS", "RLQ_ACCEPT", "RLQ_ALTS")}
-    assert names == {"RLQ_ACTIONS": "'Lists'!$A$1:$A$4", "RLQ_ACCEPT": "'Lists'!$B$1:$B$2",
-                     "RLQ_ALTS": "'Lists'!$C$1:$C$3"}
+    assert names == {"RLQ_ACTIONS": f"'Lists'!$A$1:$A${len(Action)}",
+                     "RLQ_ACCEPT": "'Lists'!$B$1:$B$2", "RLQ_ALTS": "'Lists'!$C$1:$C$3"}
+    listed = [row[0].value for row in book["Lists"].iter_rows(max_col=1, max_row=len(Action))]
+    assert listed == list(Action)  # the policy table's actions, in its order
 
 
 def test_the_excluded_sheet_lists_each_small_item_kept_out_with_its_reason(review):

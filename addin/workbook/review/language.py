@@ -72,9 +72,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "subscription_unknown": ("l'abonnement {subscription} est inconnu dans la source",
                              "das Abonnement {subscription} ist in der Quelle unbekannt"),
     "needs_active": ("{action} demande un abonnement actif : {subscription} est {state} ; "
-                     "choisissez TRANSFER ou WRITE_OFF",
+                     "choisissez {choices}",
                      "{action} braucht ein aktives Abonnement: {subscription} ist {state}; "
-                     "TRANSFER oder WRITE_OFF wählen"),
+                     "{choices} wählen"),
     "item_committed": ("le poste {item} a déjà été comptabilisé dans le lot {batch}",
                        "der Posten {item} wurde bereits im Stapel {batch} verbucht"),
     "item_exported": ("le poste {item} a déjà été exporté dans le lot {batch} ({file} dans le "
@@ -83,9 +83,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "im Exportordner)"),
     "needs_target": ("{action} demande un abonnement cible",
                      "{action} braucht ein Zielabonnement"),
-    "needs_other": ("{action} demande un autre abonnement que la source ; REBILL facture le "
+    "needs_other": ("{action} demande un autre abonnement que la source ; {same} facture le "
                     "même",
-                    "{action} braucht ein anderes Abonnement als die Quelle; REBILL "
+                    "{action} braucht ein anderes Abonnement als die Quelle; {same} "
                     "verrechnet dasselbe"),
     "target_unknown": ("la cible {target} n'est pas un abonnement connu",
                        "das Ziel {target} ist kein bekanntes Abonnement"),
@@ -95,8 +95,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "item_twice": ("le poste {item} est aussi à la ligne {line}",
                    "der Posten {item} steht auch auf Zeile {line}"),
     "not_yes_no": ("ni Oui ni Non : {value!r}", "weder Ja noch Nein: {value!r}"),
-    "not_an_action": ("pas une action : {value!r} (REBILL, TRANSFER, WRITE_OFF, KEEP)",
-                      "keine Aktion: {value!r} (REBILL, TRANSFER, WRITE_OFF, KEEP)"),
+    "not_an_action": ("pas une action : {value!r} ({actions})",
+                      "keine Aktion: {value!r} ({actions})"),
+    "or": ("{first} ou {second}", "{first} oder {second}"),
     "item_edited": ("le poste {item} a été modifié depuis l'extraction (montant {amount}) ; "
                     "extrayez à nouveau",
                     "der Posten {item} wurde seit der Extraktion geändert (Betrag {amount}); "

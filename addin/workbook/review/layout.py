@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from addin.domain.model import Action
+from addin.domain.actions import Action
 
 LANGUAGES = ("en", "fr", "de")
 AMOUNT = "#,##0.00"  # the group separator is the locale's (1'234.50 in Switzerland)
@@ -77,15 +77,28 @@ class Sheet:
 C = Column
 K = Kind
 
+# Columns on more than one sheet: one header, kind and width wherever they stand.
+SUBSCRIPTION = C("subscription_id", "Subscription", "Abonnement", "Abonnement")
+CUSTOMER = C("customer_id", "Customer", "Client", "Kunde")
+NAME = C("customer_name", "Name", "Nom", "Name", width=26, wrap=True)
+CURRENCY = C("currency", "Currency", "Monnaie", "Währung", width=9)
+BATCH = C("batch", "Batch", "Lot", "Stapel", width=22)
+SEAL = C("seal", "_check", "_check", "_check", width=34, hidden=True)
+ITEM = C("item_id", "Item", "Poste", "Posten")
+DOCUMENT = C("document_no", "Document", "Document", "Beleg")
+DUE_DATE = C("due_date", "Due date", "Échéance", "Fälligkeit", K.DATE, 12)
+OPEN_AMOUNT = C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT)
+ITEM_COUNT = C("items", "Items", "Postes", "Posten", K.INTEGER, 8)
+
 RESIDUALS = Sheet(
     "residuals", "Residuals", "Reliquats", "Restbeträge",
     (
-        C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
-        C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
+        SUBSCRIPTION,
+        CUSTOMER,
+        NAME,
         C("label", "Label", "Libellé", "Bezeichnung", width=24, wrap=True),
         C("status", "Status", "Statut", "Status", width=11),
-        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        CURRENCY,
         C("balance", "Balance", "Solde", "Saldo", K.AMOUNT, 11),
         C("item_count", "Items", "Postes", "Posten", K.INTEGER, 8),
         C("customer_open", "Customer open balance", "Solde ouvert client",
@@ -100,11 +113,11 @@ RESIDUALS = Sheet(
           editable=True),
         C("accept", "Accept", "Accepter", "Akzeptieren", width=10, editable=True),
         C("notes", "Notes", "Remarques", "Bemerkungen", width=18, editable=True, wrap=True),
-        C("batch", "Batch", "Lot", "Stapel", width=22),
+        BATCH,
         C("check", "Check", "Contrôle", "Prüfung", width=26, wrap=True),
         C("alt_start", "_alt_start", "_alt_start", "_alt_start", K.INTEGER, 4, hidden=True),
         C("alt_count", "_alt_count", "_alt_count", "_alt_count", K.INTEGER, 4, hidden=True),
-        C("seal", "_check", "_check", "_check", width=34, hidden=True),
+        SEAL,
         C("earlier_batches", "Earlier residuals", "Reliquats antérieurs", "Frühere Restbeträge",
           K.INTEGER, 12),
         C("vat_share", "VAT share if written off", "Part de TVA si passé en perte",
@@ -116,19 +129,19 @@ RESIDUALS = Sheet(
 ITEMS = Sheet(
     "items", "Items", "Postes", "Posten",
     (
-        C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
-        C("currency", "Currency", "Monnaie", "Währung", width=9),
-        C("item_id", "Item", "Poste", "Posten"),
-        C("document_no", "Document", "Document", "Beleg"),
+        SUBSCRIPTION,
+        CURRENCY,
+        ITEM,
+        DOCUMENT,
         C("document_date", "Document date", "Date du document", "Belegdatum", K.DATE, 12),
-        C("due_date", "Due date", "Échéance", "Fälligkeit", K.DATE, 12),
+        DUE_DATE,
         C("days_overdue", "Days overdue", "Jours de retard", "Tage überfällig", K.INTEGER, 10),
         C("original_amount", "Original amount", "Montant initial", "Ursprungsbetrag", K.AMOUNT),
-        C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
-        C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
-        C("batch", "Batch", "Lot", "Stapel", width=22),
-        C("seal", "_check", "_check", "_check", width=34, hidden=True),
+        OPEN_AMOUNT,
+        CUSTOMER,
+        NAME,
+        BATCH,
+        SEAL,
         C("vat_code", "VAT code", "Code TVA", "MWST-Code", width=9),
     ),
     code_name="shItems",
@@ -137,14 +150,14 @@ ITEMS = Sheet(
 EXCLUDED = Sheet(
     "excluded", "Excluded", "Exclus", "Ausgeschlossen",
     (
-        C("item_id", "Item", "Poste", "Posten"),
-        C("customer_id", "Customer", "Client", "Kunde"),
-        C("customer_name", "Name", "Nom", "Name", width=26, wrap=True),
-        C("subscription_id", "Subscription", "Abonnement", "Abonnement"),
-        C("document_no", "Document", "Document", "Beleg"),
-        C("due_date", "Due date", "Échéance", "Fälligkeit", K.DATE, 12),
-        C("open_amount", "Open amount", "Montant ouvert", "Offener Betrag", K.AMOUNT),
-        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        ITEM,
+        CUSTOMER,
+        NAME,
+        SUBSCRIPTION,
+        DOCUMENT,
+        DUE_DATE,
+        OPEN_AMOUNT,
+        CURRENCY,
         C("reason", "Reason", "Motif", "Begründung", width=36, wrap=True),
     ),
     code_name="shExcluded",
@@ -153,11 +166,11 @@ EXCLUDED = Sheet(
 REPEAT = Sheet(
     "repeat", "Repeat", "Récidivistes", "Wiederholer",
     (
-        C("customer_id", "Customer", "Client", "Kunde"),
+        CUSTOMER,
         C("customer_name", "Name", "Nom", "Name", width=26),
-        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        CURRENCY,
         C("batches", "Earlier batches", "Lots antérieurs", "Frühere Stapel", K.INTEGER, 13),
-        C("items", "Items", "Postes", "Posten", K.INTEGER, 8),
+        ITEM_COUNT,
         C("total", "Total", "Total", "Summe", K.AMOUNT, 12),
         C("last_batch", "Last batch", "Dernier lot", "Letzter Stapel", width=22),
         C("first_batch", "First batch", "Premier lot", "Erster Stapel", width=22),
@@ -168,15 +181,15 @@ REPEAT = Sheet(
 JOURNAL = Sheet(
     "journal", "Journal", "Journal", "Journal",
     (
-        C("batch", "Batch", "Lot", "Stapel", width=22),
+        BATCH,
         C("committed_at", "Committed at", "Comptabilisé le", "Verbucht am", K.DATETIME, 19),
         C("committed_by", "Committed by", "Comptabilisé par", "Verbucht von"),
         C("line", "Line", "Ligne", "Zeile", width=10),
         C("action", "Action", "Action", "Aktion"),
         C("subscriptions", "Subscriptions", "Abonnements", "Abonnemente", K.INTEGER, 13),
-        C("items", "Items", "Postes", "Posten", K.INTEGER, 8),
+        ITEM_COUNT,
         C("amount", "Amount", "Montant", "Betrag", K.AMOUNT, 12),
-        C("currency", "Currency", "Monnaie", "Währung", width=9),
+        CURRENCY,
         C("detail", "Detail", "Détail", "Detail", width=60, wrap=True),
     ),
     code_name="shJournal",

@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from addin.domain.actions import ActionTotal, totals_by_action
-from addin.domain.model import Action, Residual, Selection
+from addin.domain.actions import ActionTotal, policy, totals_by_action
+from addin.domain.model import Residual, Selection
 from addin.domain.money import ZERO
 from addin.domain.seals import ItemFacts, RowFacts, item_seal, row_seal, rules_seal
 from addin.domain.texts import text
@@ -168,7 +168,7 @@ def write_off_vat(residuals: tuple[Residual, ...]) -> str:
     """The VAT share of the rows proposed for write-off, per currency."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for r in residuals:
-        if r.proposed_action is Action.WRITE_OFF and r.vat_share:
+        if policy(r.proposed_action).splits_vat and r.vat_share:
             totals[r.currency] += r.vat_share
     return "; ".join(f"{cur} {amount:.2f}" for cur, amount in sorted(totals.items())) \
         or text("none", "none")
