@@ -51,8 +51,7 @@ _BAD_LAST[[*range(0x09, 0x0e), *range(0x1c, 0x21)]] = True
 _OWN = {"open_items": {"item_id", "document_no"}, "subscriptions": {"subscription_id"}}
 _TEXT = pa.string()
 _REPEATED = pa.dictionary(pa.int32(), pa.string())
-# Cents of 1e15 summed a thousand times stay far inside int64.
-_LARGEST_CENTS = 10 ** 15
+_INT64_ROOM = 2 ** 63 - 1
 
 
 @dataclass(frozen=True)
@@ -273,8 +272,10 @@ def _mapped(distinct: Distinct[T], convert: Callable[[T], object], dtype: type) 
 
 
 def _cents(amounts: Distinct) -> np.ndarray | None:
+    """Each row's amount in whole cents; None when a sum of them could leave int64 (the
+    exact reader sums Decimals)."""
     cents = [int(amount.scaleb(2)) for amount in amounts[1]]
-    if cents and max(map(abs, cents)) > _LARGEST_CENTS:
+    if cents and max(map(abs, cents)) * len(amounts[0]) > _INT64_ROOM:
         return None
     return np.array(cents, dtype=np.int64)[amounts[0]] if cents else np.zeros(
         len(amounts[0]), dtype=np.int64)

@@ -224,3 +224,20 @@ def test_a_quoted_line_break_is_read_as_the_exact_reader_reads_it(tmp_path: Path
 
     assert narrowed is not None
     assert narrowed[0].items == read_ledger(tmp_path, CONFIG).items
+
+
+def test_amounts_whose_sums_could_overflow_go_to_the_exact_reader(tmp_path: Path) -> None:
+    """Sixteen digits before the point are allowed; ten of them summed in int64 cents could
+    wrap around, so such an export is summed as Decimals."""
+    big = "9999999999999999.99"
+    items = [(f"I{n}", *GOOD_ITEM[1:4], f"F{n}", *GOOD_ITEM[5:8], big, *GOOD_ITEM[9:])
+             for n in range(10)]
+    write(tmp_path, items, [GOOD_SUB])
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is None
+    ledger, balances, _ = read_for_rules(Location.of(tmp_path), CONFIG, rules, ())
+    assert balances is None  # the whole ledger, read exactly
+    assert sum(i.open_amount for i in ledger.items) == Decimal("99999999999999999.90")
+    write(tmp_path, items[:2], [GOOD_SUB])  # two of them fit: the fast reader keeps them
+    assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is not None
