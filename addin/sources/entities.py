@@ -1,8 +1,9 @@
 """Each entity as a SELECT with canonical column names, whatever the ERP's schema.
 
 The config names a table or view (``[tables]``), maps its columns (``[columns.*]``), or gives
-a whole SELECT (``[sql]``). Each is checked before use: a missing table or column is named;
-a missing optional column is NULL.
+a whole SELECT (``[sql]``). Each is checked before use: a missing table or column is named
+(a table's columns are found as a file's are, by ``locate_columns``); a missing optional
+column is NULL.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from addin.config import (
     Config,
 )
 from addin.domain.problems import Problem, SourceError, Where
+from addin.sources.table import locate_columns
 
 COLUMNS = {
     "open_items": (OPEN_ITEM_COLUMNS, OPEN_ITEM_OPTIONAL),
@@ -58,26 +60,11 @@ def _from_table(conn: Connection, entity: str, config: Config, required: tuple[s
     except NoSuchTableError as exc:
         raise SourceError([Problem(Where(record=f"table {name}"),
                                    "missing table or view")]) from exc
-    headers = {c.name: c for c in table.columns}
-    folded = {c.name.casefold(): c for c in table.columns}
-    chosen = []
-    problems = []
-    for canonical in required + optional:
-        header = config.header_for(entity, canonical)
-        source = headers.get(header)
-        if source is None:
-            source = folded.get(header.casefold())
-        if source is not None:
-            chosen.append(source.label(canonical))
-        elif canonical in optional:
-            chosen.append(_absent(canonical))
-        else:
-            mapped = "" if header == canonical else f" (mapped to {header!r} in the config)"
-            problems.append(Problem(Where(record=f"table {name}"),
-                                    f"missing column {canonical!r}{mapped}"))
-    if problems:
-        raise SourceError(problems)
-    return select(*chosen)
+    columns = list(table.columns)
+    positions = locate_columns([c.name for c in columns], entity, config,
+                               Where(record=f"table {name}"))
+    return select(*(columns[positions[c]].label(c) if c in positions else _absent(c)
+                    for c in required + optional))
 
 
 def _absent(canonical: str) -> Label[None]:

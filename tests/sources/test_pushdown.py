@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from addin.config import Config, load_config
 from addin.domain.model import Rules
+from addin.domain.problems import SourceError
 from addin.locations import Location
 from addin.sources import read_for_commit, read_for_rules, read_ledger
 from tests.sources.small_ledger import (
@@ -102,3 +103,22 @@ def test_optional_columns_absent_from_a_server_source_count_as_blank(server_url,
     load_ledger(server_url)
     assert read_both_ways(server_url, config(tmp_path, FORMS[form])) == (
         3, UNFLAGGED_ITEMS, UNLABELLED_SUBS, UNFLAGGED_ITEMS, UNLABELLED_SUBS)
+
+
+@pytest.mark.database
+def test_columns_that_differ_only_in_case_are_not_guessed_between_on_a_server(postgres_url,
+                                                                              tmp_path):
+    """As in a file: a header the config names that fits two columns is asked about, not
+    taken at random (PostgreSQL keeps quoted names' case; MariaDB cannot hold both)."""
+    load_ledger(postgres_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text('ALTER TABLE subscriptions ADD COLUMN "Status" VARCHAR(20)'))
+    engine.dispose()
+    settings = config(tmp_path, '[columns.subscriptions]\nstatus = "STATUS"\n')
+
+    with pytest.raises(SourceError) as refused:
+        read_for_rules(Location.of(postgres_url), settings, RULES, committed=())
+
+    assert [p.message for p in refused.value.problems] == [
+        "column 'STATUS' is there 2 times ('status' and 'Status'): which one is meant?"]
