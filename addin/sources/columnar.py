@@ -30,7 +30,7 @@ from addin.domain.model import Status
 from addin.domain.money import ZERO
 from addin.sources.columns import Issues, parsed
 from addin.sources.csv_source import as_utf8, open_csv
-from addin.sources.table import RawColumns, no_line
+from addin.sources.table import RawColumns, clean_header, no_line
 from addin.sources.values import parse_amount, parse_currency, parse_date, parse_flag, parse_status
 
 T = TypeVar("T")
@@ -97,10 +97,11 @@ def arrow_indices(indices: np.ndarray) -> pa.Array:
 
 
 def arrow_strings(texts: Sequence[str]) -> pa.Array:
+    """Short texts (ids), as Arrow strings."""
     encoded = [text.encode("utf-8") for text in texts]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    return pa.Array.from_buffers(pa.large_string(), len(encoded),
+    return pa.Array.from_buffers(pa.string(), len(encoded),
                                  [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
 
 
@@ -143,8 +144,7 @@ def read_text_table(path: Path, entity: str, config: Config) -> TextTable | None
     except pa.ArrowInvalid:
         return None
     table = table.rename_columns([wanted[name] for name in table.column_names])
-    headers = {c: shape.header[p].replace("\ufeff", "").strip()
-               for c, p in shape.positions.items()}
+    headers = {c: clean_header(shape.header[p]) for c, p in shape.positions.items()}
     return TextTable(str(path), headers, table)
 
 
@@ -294,7 +294,7 @@ def _dictionary_array(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
         encoded = pc.dictionary_encode(column)
     chunks = encoded.chunks
     if not chunks:
-        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
+        return np.zeros(0, dtype=np.int32), arrow_strings([])
     if len({c.dictionary.buffers()[2].address for c in chunks}) > 1:  # Arrow shares one
         encoded = encoded.unify_dictionaries()
         chunks = encoded.chunks

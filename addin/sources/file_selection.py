@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from addin.config import Config
@@ -56,13 +57,17 @@ def read_items_files(files: dict[str, Path], config: Config, subscription_ids: S
     if columns is None:
         return None
     items, subs = columns
-    wanted_subs = numpy_of(pc.is_in(subs.ids, value_set=arrow_strings(list(subscription_ids))))
-    item_mask = wanted_subs[items.subscription] | numpy_of(
-        pc.is_in(items.ids, value_set=arrow_strings(list(item_ids))))
+    wanted_subs = _among(subs.ids, subscription_ids)
+    item_mask = wanted_subs[items.subscription] | _among(items.ids, item_ids)
     sub_mask = wanted_subs.copy()
     sub_mask[items.subscription[item_mask]] = True
     return _ledger(items, subs, np.flatnonzero(item_mask), np.flatnonzero(sub_mask), config,
                    label)
+
+
+def _among(column: pa.ChunkedArray, keys: Iterable[str]) -> np.ndarray:
+    """Whether each row's value is one of ``keys``."""
+    return numpy_of(pc.is_in(column, value_set=arrow_strings(list(keys))))
 
 
 def _checked(files: dict[str, Path], config: Config
@@ -95,7 +100,7 @@ def narrow(items: ItemColumns, subs: SubscriptionColumns, rules: Rules,
         eligible &= cents > 0
     flagged, nets_to_zero = _candidates(items, len(subs.customer), eligible, threshold)
 
-    committed_open = numpy_of(pc.is_in(items.ids, value_set=arrow_strings(list(committed))))
+    committed_open = _among(items.ids, committed)
     touched = np.zeros(len(subs.customer), dtype=bool)
     touched[sub_of[committed_open]] = True
 
