@@ -142,10 +142,11 @@ def select(
         amount = item.open_amount
         if amount == 0:
             continue
-        customer_key = (item.customer_id, item.currency)
-        whole[customer_key] += amount
-        if item.due_date < rules.as_of:
-            overdue[customer_key] += amount
+        if balances is None:  # else the source summed them, over all of the customers' items
+            customer_key = (item.customer_id, item.currency)
+            whole[customer_key] += amount
+            if item.due_date < rules.as_of:
+                overdue[customer_key] += amount
         if counts(item, rules, committed, cutoff):
             eligible[(item.subscription_id, item.currency)].append(item)
         elif abs(amount) <= rules.threshold:
