@@ -63,8 +63,11 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
     """
     database = _database(source)
     if database is None:
+        from addin.sources.file_selection import read_selection_files
+
         committed = list(committed)
-        narrowed = _csv_selection(source, config, rules, committed)
+        narrowed = _from_csv_folder(source, lambda files, label: read_selection_files(
+            files, config, rules, committed, label))
         if narrowed is not None:
             return narrowed
         ledger = read_ledger(source, config)
@@ -144,14 +147,6 @@ def _entity_file(folder: Path, entity: str) -> Path:
         raise SourceError([Problem(Where(str(folder / f"{entity}.csv")),
                                    f"missing file: {entity}.csv (or {entity}.xlsx)")])
     return found
-
-
-def _csv_selection(source: Location, config: Config, rules: Rules,
-                   committed: Iterable[ItemId]) -> tuple[Ledger, Balances, int] | None:
-    from addin.sources.file_selection import read_selection_files
-
-    return _from_csv_folder(source, lambda files, label: read_selection_files(
-        files, config, rules, committed, label))
 
 
 def _from_csv_folder(source: Location, read: Callable[[dict[str, Path], str], T | None]

@@ -288,16 +288,15 @@ def _dictionary(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
 
 
 def _dictionary_array(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    if pa.types.is_dictionary(column.type):
-        encoded = column.unify_dictionaries()
-    else:
+    if pa.types.is_dictionary(column.type):  # as read: each block has its own dictionary
+        chunks = column.unify_dictionaries().chunks
+    else:  # encoded here: Arrow gives every chunk the same one, which is checked
         encoded = pc.dictionary_encode(column)
-    chunks = encoded.chunks
+        chunks = encoded.chunks
+        if len({c.dictionary.buffers()[2].address for c in chunks}) > 1:
+            chunks = encoded.unify_dictionaries().chunks
     if not chunks:
         return np.zeros(0, dtype=np.int32), arrow_strings([])
-    if len({c.dictionary.buffers()[2].address for c in chunks}) > 1:  # Arrow shares one
-        encoded = encoded.unify_dictionaries()
-        chunks = encoded.chunks
     codes = np.concatenate([_chunk_numpy(c.indices) for c in chunks])
     return codes, chunks[0].dictionary
 
