@@ -195,13 +195,16 @@ def measure_floor(source: str, work: Path) -> dict:
 
     from addin.config import Config
     from addin.extract import rules_for
+    from addin.sources.entities import describe
     from addin.sources.pushdown import read_selection_source
 
     stages = MeasuredStages()
     engine = create_engine(f"sqlite:///{source}")
+    rules = rules_for(Config(), THRESHOLD, AS_OF)
     with stages.stage("fetch", "selection query"), engine.connect() as conn:
-        ledger, _, _ = read_selection_source(conn, Config(), rules_for(Config(), THRESHOLD,
-                                                                      AS_OF), [], "floor")
+        items, subs = (describe(conn, entity, Config(), "floor")
+                       for entity in ("open_items", "subscriptions"))
+        ledger, _, _ = read_selection_source(conn, Config(), items, subs, rules, [], "floor")
     engine.dispose()
     fetched = time.perf_counter() - start
     rows = [[item.item_id, item.customer_id, item.customer_name, item.subscription_id,
@@ -357,13 +360,13 @@ def measure_server_query(url: str, work: Path) -> dict:
 
     from addin.config import Config
     from addin.extract import rules_for
-    from addin.sources.entities import entity_query
+    from addin.sources.entities import describe
     from addin.sources.pushdown import selection_sums
 
     engine = create_engine(url)
     stages = MeasuredStages()
     with engine.connect() as conn:
-        items = entity_query(conn, "open_items", Config()).subquery("oi")
+        items = describe(conn, "open_items", Config(), url).query.subquery("oi")
         query = selection_sums(items, rules_for(Config(), THRESHOLD, AS_OF))
         start = time.perf_counter()
         with stages.stage("query", "selection alone"):

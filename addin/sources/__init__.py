@@ -30,6 +30,8 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from addin.sources.entities import Entity
+
 __all__ = ["read_for_commit", "read_for_rules", "read_ledger"]
 
 
@@ -75,8 +77,9 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
     from addin.sources.pushdown import read_selection_source
 
     with paused_gc(), _connection(database) as (connection, label):
-        ledger, balances, stats = read_selection_source(connection, config, rules, committed,
-                                                        label)
+        items, subs = _described(connection, config, label)
+        ledger, balances, stats = read_selection_source(connection, config, items, subs, rules,
+                                                        committed, label)
     return ledger, balances, stats.items_in_source
 
 
@@ -94,7 +97,8 @@ def read_for_commit(source: Location, config: Config, subscription_ids: Sequence
     from addin.sources.pushdown import read_items
 
     with paused_gc(), _connection(database) as (connection, label):
-        return read_items(connection, config, subscription_ids, item_ids, label)
+        items, subs = _described(connection, config, label)
+        return read_items(connection, config, items, subs, subscription_ids, item_ids, label)
 
 
 def _database(source: Location) -> Location | None:
@@ -110,9 +114,9 @@ def _database(source: Location) -> Location | None:
     return None
 
 
-def _both(read: Callable[[str], RawColumns]) -> tuple[RawColumns, RawColumns]:
+def _both(read: Callable[[str], T]) -> tuple[T, T]:
     """Both entities read, and a missing file, sheet or column of either reported together."""
-    found: list[RawColumns] = []
+    found: list[T] = []
     problems: list[Problem] = []
     for entity in ENTITIES:
         try:
@@ -167,11 +171,17 @@ def _from_csv_folder(source: Location, read: Callable[[dict[str, Path], str], T 
 
 
 def _from_database(source: Location, config: Config) -> Ledger:
-    from addin.sources.sql_source import read_entity
+    from addin.sources.entities import read_entity
 
     with _connection(source) as (connection, label):
         items, subs = _both(lambda entity: read_entity(connection, entity, config, label))
     return build_ledger(items, subs, config, label)
+
+
+def _described(connection: Connection, config: Config, label: str) -> tuple[Entity, Entity]:
+    from addin.sources.entities import describe
+
+    return _both(lambda entity: describe(connection, entity, config, label))
 
 
 @contextmanager

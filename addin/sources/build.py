@@ -23,7 +23,7 @@ from addin.sources.columns import (
     parsed,
     texts,
 )
-from addin.sources.table import RawColumns, RawTable
+from addin.sources.table import RawColumns
 from addin.sources.values import (
     parse_amount,
     parse_currency,
@@ -35,14 +35,9 @@ from addin.sources.values import (
 Columns = dict[str, Sequence[object]]
 
 
-def build_ledger(items: RawColumns | RawTable, subscriptions: RawColumns | RawTable,
-                 config: Config, description: str) -> Ledger:
-    """The ledger, or a SourceError listing every bad cell. Rows of a ``RawTable`` are found
-    by the config's headers; a ``RawColumns`` was already."""
-    if isinstance(items, RawTable):
-        items = items.columns("open_items", config)
-    if isinstance(subscriptions, RawTable):
-        subscriptions = subscriptions.columns("subscriptions", config)
+def build_ledger(items: RawColumns, subscriptions: RawColumns, config: Config,
+                 description: str) -> Ledger:
+    """The ledger, or a SourceError listing every bad cell."""
     sub_issues = Issues(subscriptions, "subscription")
     item_issues = Issues(items, "item")
     subs = _subscription_columns(subscriptions, sub_issues)

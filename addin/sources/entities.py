@@ -1,70 +1,119 @@
-"""Each entity as a SELECT with canonical column names, whatever the ERP's schema.
+"""Each entity of a database as one SELECT with canonical column names, whatever its schema.
 
 The config names a table or view (``[tables]``), maps its columns (``[columns.*]``), or gives
-a whole SELECT (``[sql]``). Each is checked before use: a missing table or column is named
-(a table's columns are found as a file's are, by ``locate_columns``); a missing optional
-column is NULL.
+a whole SELECT (``[sql]``). Either way the columns are found by ``locate_columns``, as a
+file's are, and a missing optional column is NULL. The whole read (``read_entity``) and the
+pushdown's selections run queries built on the same ``Entity``, and a bad value found in
+their rows is named by the table and the column as the ERP calls them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Label, MetaData, Select, Table, column, null, select, text
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Label, Row, Select, column, inspect, null, select, text
+from sqlalchemy import table as table_clause
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
-from addin.config import (
-    OPEN_ITEM_COLUMNS,
-    OPEN_ITEM_OPTIONAL,
-    SUBSCRIPTION_COLUMNS,
-    SUBSCRIPTION_OPTIONAL,
-    Config,
-)
+from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
-from addin.sources.table import locate_columns
+from addin.sources.table import (
+    OPTIONAL,
+    REQUIRED,
+    RawColumns,
+    drop_blank_rows,
+    locate_columns,
+    no_line,
+)
 
-COLUMNS = {
-    "open_items": (OPEN_ITEM_COLUMNS, OPEN_ITEM_OPTIONAL),
-    "subscriptions": (SUBSCRIPTION_COLUMNS, SUBSCRIPTION_OPTIONAL),
-}
+# What SQL does not read as code (comments, texts, quoted names), or else a semicolon.
+_NOT_CODE_OR_SEMICOLON = re.compile(
+    r"""(--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`)|;""", re.DOTALL)
 
 
-def entity_query(conn: Connection, entity: str, config: Config) -> Select:  # type: ignore[type-arg]
-    required, optional = COLUMNS[entity]
+@dataclass(frozen=True)
+class Entity:
+    """One entity of a database, ready to be queried.
+
+    Attributes:
+      label: how problems name it: the table as the config names it, or ``[sql] entity``.
+      query: every canonical column, required then optional, under its canonical name; an
+        optional column the source lacks is NULL.
+      headers: canonical column -> the column as the ERP names it, for those it has.
+    """
+
+    label: str
+    query: Select  # type: ignore[type-arg]
+    headers: dict[str, str]
+
+    def columns(self, rows: Sequence[Row]) -> RawColumns:  # type: ignore[type-arg]
+        """Rows of ``query`` (or of a SELECT of its every column) as ``build`` reads them."""
+        names = list(self.query.selected_columns.keys())
+        by_column = list(zip(*rows, strict=True)) or [()] * len(names)
+        cells = {c: by_column[names.index(c)] for c in self.headers}
+        return drop_blank_rows(RawColumns(self.label, self.headers, cells, no_line))
+
+
+def describe(conn: Connection, entity: str, config: Config, database: str) -> Entity:
+    """The entity as the config sets it; ``database`` (shown without password) names where a
+    missing table was looked for."""
     if entity in config.sql:
-        return _from_sql(conn, entity, config.sql[entity], required, optional)
-    return _from_table(conn, entity, config, required, optional)
+        return _from_sql(conn, entity, config)
+    return _from_table(conn, entity, config, database)
 
 
-def _from_sql(conn: Connection, entity: str, sql: str, required: tuple[str, ...],
-              optional: tuple[str, ...]) -> Select:  # type: ignore[type-arg]
-    where = Where(record=f"[sql] {entity}")
+def read_entity(conn: Connection, entity: str, config: Config, database: str) -> RawColumns:
+    """Every row of the entity."""
+    described = describe(conn, entity, config, database)
     try:
-        keys = set(conn.execute(select(text("*")).select_from(
-            text(f"({sql}) AS probe")).where(text("1 = 0"))).keys())
+        rows = conn.execute(described.query).all()
     except SQLAlchemyError as exc:
-        raise SourceError([Problem(where, f"the query fails: {_first_line(exc)}")]) from exc
-    missing = [c for c in required if c not in keys]
-    if missing:
-        raise SourceError([Problem(where, f"the query returns no column {c!r}")
-                           for c in missing])
-    present = [c for c in required + optional if c in keys]
-    textual = text(sql).columns(*(column(c) for c in present)).subquery(f"{entity}_sql")
-    return select(*(textual.c[c] if c in keys else _absent(c) for c in required + optional))
+        raise SourceError([Problem(Where(database), f"cannot read {entity}: {_first_line(exc)}")]
+                          ) from exc
+    return described.columns(rows)
 
 
-def _from_table(conn: Connection, entity: str, config: Config, required: tuple[str, ...],
-                optional: tuple[str, ...]) -> Select:  # type: ignore[type-arg]
+def _from_table(conn: Connection, entity: str, config: Config, database: str) -> Entity:
     name = config.tables.get(entity, entity)
     schema, _, table_name = name.rpartition(".")
     try:
-        table = Table(table_name, MetaData(), schema=schema or None, autoload_with=conn)
-    except NoSuchTableError as exc:
-        raise SourceError([Problem(Where(record=f"table {name}"),
-                                   "missing table or view")]) from exc
-    columns = list(table.columns)
-    positions = locate_columns([c.name for c in columns], entity, config,
-                               Where(record=f"table {name}"))
-    return select(*(columns[positions[c]].label(c) if c in positions else _absent(c)
-                    for c in required + optional))
+        names = [str(c["name"]) for c in inspect(conn).get_columns(table_name, schema or None)]
+    except NoSuchTableError:
+        raise SourceError([Problem(Where(database), f"missing table or view {name!r}")]
+                          ) from None
+    positions = locate_columns(names, entity, config, Where(name))
+    # Untyped columns: values come back as the driver gives them, and a bad one (a text in
+    # a NUMERIC column of SQLite) reaches the checks that name it instead of failing here.
+    found = table_clause(table_name, *(column(n) for n in names), schema=schema or None)
+    query = select(*(found.c[names[positions[c]]].label(c) if c in positions else _absent(c)
+                     for c in _canonical(entity)))
+    return Entity(name, query, {c: names[p] for c, p in positions.items()})
+
+
+def _from_sql(conn: Connection, entity: str, config: Config) -> Entity:
+    label = f"[sql] {entity}"
+    sql = _single_select(config.sql[entity], label)
+    # The query's columns, without its rows: the closing parenthesis on its own line, in
+    # case the query ends with a comment.
+    probe = select(text("*")).select_from(text(f"({sql}\n) AS probe")).where(text("1 = 0"))
+    try:
+        keys = [str(k) for k in conn.execute(probe).keys()]  # noqa: SIM118 (a Result)
+    except SQLAlchemyError as exc:
+        raise SourceError([Problem(Where(label), f"the query fails: {_first_line(exc)}")]
+                          ) from exc
+    positions = locate_columns(keys, entity, config, Where(label))
+    located = {c: keys[p] for c, p in positions.items()}
+    written = text(f"{sql}\n").columns(*(column(k) for k in located.values()))
+    subquery = written.subquery(f"{entity}_sql")
+    query = select(*(subquery.c[located[c]].label(c) if c in located else _absent(c)
+                     for c in _canonical(entity)))
+    return Entity(label, query, located)
+
+
+def _canonical(entity: str) -> tuple[str, ...]:
+    return REQUIRED[entity] + OPTIONAL[entity]
 
 
 def _absent(canonical: str) -> Label[None]:
@@ -73,6 +122,18 @@ def _absent(canonical: str) -> Label[None]:
     return null().label(canonical)
 
 
+def _single_select(query: str, label: str) -> str:
+    """The query without the semicolons that may end it (it is run inside another); refused
+    unless it is one SELECT. A guard against a mistyped config, not a security boundary."""
+    code = _NOT_CODE_OR_SEMICOLON.sub(lambda m: " " if m.group(1) else ";", query)
+    bare = code.strip().rstrip("; \t\r\n")
+    first = bare.split(None, 1)[0].upper() if bare else ""
+    if first not in ("SELECT", "WITH") or ";" in bare:
+        raise SourceError([Problem(Where(label), "must be one SELECT statement (or WITH … "
+                                                 "SELECT): a source only reads")])
+    return _NOT_CODE_OR_SEMICOLON.sub(lambda m: m.group(1) or " ", query)
+
+
 def _first_line(exc: SQLAlchemyError) -> str:
     original = getattr(exc, "orig", None)
-    return str(original or exc).splitlines()[0]
+    return str(original if original is not None else exc).strip().splitlines()[0]

@@ -44,9 +44,8 @@ from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
 from addin.domain.rules import Balances
 from addin.sources.build import build_ledger
-from addin.sources.entities import entity_query
+from addin.sources.entities import Entity
 from addin.sources.sql_keys import key_chunks, member_of
-from addin.sources.table import RawTable
 
 T = TypeVar("T")
 
@@ -93,13 +92,13 @@ def selection_sums(items: Subquery, rules: Rules) -> Select:  # type: ignore[typ
             .having(func.abs(total) <= int(rules.threshold * 100)))
 
 
-def read_selection_source(conn: Connection, config: Config, rules: Rules,
-                          committed: Iterable[ItemId], label: str
+def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
+                          sub_entity: Entity, rules: Rules, committed: Iterable[ItemId], label: str
                           ) -> tuple[Ledger, Balances, PushdownStats]:
     """The reduced ledger for ``rules``, and the flagged customers' balances computed in
     the database: ``select`` on these equals ``select`` on the whole ledger."""
-    items = entity_query(conn, "open_items", config).subquery("oi")
-    subs = entity_query(conn, "subscriptions", config).subquery("sb")
+    items = item_entity.query.subquery("oi")
+    subs = sub_entity.query.subquery("sb")
     threshold = int(rules.threshold * 100)
     is_eligible = eligible(items, rules)
 
@@ -134,13 +133,8 @@ def read_selection_source(conn: Connection, config: Config, rules: Rules,
                            _rows_in(conn, select(subs), subs.c.subscription_id,
                                     sorted(missing_subs)))
 
-        item_header = tuple(items.c.keys())
-        sub_header = tuple(subs.c.keys())
-        ledger = build_ledger(
-            RawTable(f"{label} open_items", item_header, list(rows.values()), first_line=None),
-            RawTable(f"{label} subscriptions", sub_header, list(unique_subs.values()),
-                     first_line=None),
-            _canonical(config), label)
+        ledger = build_ledger(item_entity.columns(list(rows.values())),
+                              sub_entity.columns(list(unique_subs.values())), config, label)
         stats = PushdownStats(counted.result(), len(rows), len(unique_subs), len(candidates))
         return ledger, balances.result(), stats
 
@@ -203,12 +197,13 @@ def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequen
     return found
 
 
-def read_items(conn: Connection, config: Config, subscription_ids: Sequence[str],
-               item_ids: Sequence[ItemId], label: str) -> Ledger:
+def read_items(conn: Connection, config: Config, item_entity: Entity, sub_entity: Entity,
+               subscription_ids: Sequence[str], item_ids: Sequence[ItemId], label: str
+               ) -> Ledger:
     """Every open item of the given subscriptions, the given items wherever they are, and
     the subscriptions of both."""
-    items = entity_query(conn, "open_items", config).subquery("oi")
-    subs = entity_query(conn, "subscriptions", config).subquery("sb")
+    items = item_entity.query.subquery("oi")
+    subs = sub_entity.query.subquery("sb")
     rows = {str(r.item_id): r for r in
             _rows_in(conn, select(items), items.c.subscription_id, sorted(set(subscription_ids)))}
     rows.update((str(r.item_id), r) for r in
@@ -216,10 +211,8 @@ def read_items(conn: Connection, config: Config, subscription_ids: Sequence[str]
     item_rows = list(rows.values())
     wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
     sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, wanted)
-    return build_ledger(
-        RawTable(f"{label} open_items", tuple(items.c.keys()), item_rows, first_line=None),
-        RawTable(f"{label} subscriptions", tuple(subs.c.keys()), sub_rows, first_line=None),
-        _canonical(config), label)
+    return build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows),
+                        config, label)
 
 
 def _customers_of(conn: Connection, subs: Subquery, sub_ids: set[str]) -> set[str]:
@@ -234,11 +227,3 @@ def _rows_in(conn: Connection, query: object, column: ColumnElement, values: Seq
         rows.extend(conn.execute(query.where(member_of(conn, column, chunk))  # type: ignore[attr-defined]
                                  ).fetchall())
     return rows
-
-
-def _canonical(config: Config) -> Config:
-    """The rows come back under canonical names: no more header mapping to apply."""
-    from dataclasses import replace
-
-    return replace(config, columns={})
-

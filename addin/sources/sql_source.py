@@ -1,30 +1,22 @@
-"""Database sources through SQLAlchemy: tables or views by name, or one SELECT per entity.
+"""Connecting to a database source through SQLAlchemy (what is read: see entities).
 
 Only SELECTs are run, and a SQLite file is opened read-only. Values are bound, never pasted
-into SQL; table and column names come from the config and SQLAlchemy quotes them. The statement
-for a table is built in ``entity_select``, the place where conditions can later be pushed down.
-A SELECT written in ``[sql]`` runs as written: give the source a read-only database user.
+into SQL; table and column names come from the config and SQLAlchemy quotes them. A SELECT
+written in ``[sql]`` runs as written: give the source a read-only database user.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import URL, Connection, Engine, Select, column, create_engine, inspect, select
-from sqlalchemy import table as table_clause
-from sqlalchemy import text as sql_text
+from sqlalchemy import URL, Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
 from addin.locations import Location, with_password
-from addin.sources.table import RawColumns, locate_columns, no_line, raw_columns
 
-_COMMENT_OR_TEXT = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 _PYSQLITE = ("sqlite", "sqlite+pysqlite")
 
 
@@ -78,71 +70,3 @@ def _read_only_sqlite(path: Path) -> Engine:
     uri = f"{path.resolve().as_uri()}?mode=ro"
     return create_engine(URL.create("sqlite+pysqlite"),
                          creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
-
-
-def read_entity(connection: Connection, entity: str, config: Config,
-                database: str) -> RawColumns:
-    """``database`` (the URL, without password) names where a missing table was looked for."""
-    try:
-        if entity in config.sql:
-            return _read_query(connection, entity, config)
-        return _read_table(connection, entity, config, database)
-    except SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", None)
-        message = str(orig if orig is not None else exc).strip().splitlines()[0]
-        raise SourceError([Problem(Where(database), f"cannot read {entity}: {message}")]
-                          ) from exc
-
-
-def entity_select(name: str, columns: Sequence[str]) -> Select:  # type: ignore[type-arg]
-    """SELECT the given columns of a table or view, ``schema.name`` allowed."""
-    schema, _, table_name = name.rpartition(".")
-    source = table_clause(table_name, schema=schema or None)
-    return select(*(column(c) for c in columns)).select_from(source)
-
-
-def _read_table(connection: Connection, entity: str, config: Config,
-                database: str) -> RawColumns:
-    name = config.tables.get(entity, entity)
-    schema, _, table_name = name.rpartition(".")
-    try:
-        described = inspect(connection).get_columns(table_name, schema or None)
-    except NoSuchTableError:
-        raise SourceError([Problem(Where(database), f"missing table or view {name!r}")]
-                          ) from None
-    header = [str(c["name"]) for c in described]
-    positions = locate_columns(header, entity, config, Where(name))
-    wanted = [header[p] for p in positions.values()]
-    rows = connection.execute(entity_select(name, wanted)).all()
-    by_column = _transposed(rows, len(wanted))
-    cells = {c: by_column[j] for j, c in enumerate(positions)}
-    return raw_columns(name, header, positions, cells, no_line)
-
-
-def _read_query(connection: Connection, entity: str, config: Config) -> RawColumns:
-    label = f"[sql] {entity}"
-    query = config.sql[entity]
-    _check_single_select(query, label)
-    result = connection.execute(sql_text(query))
-    try:
-        header = list(result.keys())
-        positions = locate_columns(header, entity, config, Where(label))
-        rows = result.all()
-    finally:
-        result.close()
-    by_column = _transposed(rows, len(header))
-    cells = {c: by_column[p] for c, p in positions.items()}
-    return raw_columns(label, header, positions, cells, no_line)
-
-
-def _transposed(rows: Sequence[Sequence[object]], width: int) -> list[Sequence[object]]:
-    return list(zip(*rows, strict=True)) if rows else [()] * width
-
-
-def _check_single_select(query: str, label: str) -> None:
-    """A guard against a mistyped config, not a security boundary."""
-    bare = _COMMENT_OR_TEXT.sub(" ", query).strip().rstrip(";").strip()
-    first = bare.split(None, 1)[0].upper() if bare else ""
-    if first not in ("SELECT", "WITH") or ";" in bare:
-        raise SourceError([Problem(Where(label), "must be one SELECT statement (or WITH … "
-                                                 "SELECT): a source only reads")])

@@ -53,28 +53,6 @@ class RawColumns:
         return len(next(iter(self.cells.values()), ()))
 
 
-@dataclass(frozen=True, slots=True)
-class RawTable:
-    """Rows under a header, as a query returns them (the pushdown's selections).
-
-    ``first_line`` is the file line of rows[0]; None when the rows have no lines.
-    """
-
-    label: str
-    header: tuple[str, ...]
-    rows: Sequence[Sequence[object]]
-    first_line: int | None = 2
-
-    def columns(self, entity: str, config: Config) -> RawColumns:
-        first = self.first_line
-        where = Where(self.label, None if first is None else first - 1)
-        positions = locate_columns(self.header, entity, config, where)
-        by_column = list(zip(*self.rows, strict=True)) or [()] * len(self.header)
-        cells = {c: by_column[p] for c, p in positions.items()}
-        line_of: LineOf = no_line if first is None else (lambda index: first + index)
-        return raw_columns(self.label, self.header, positions, cells, line_of)
-
-
 def no_line(_: int) -> None:
     return None
 

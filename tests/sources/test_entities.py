@@ -1,0 +1,113 @@
+"""A database is read one way: validate (the whole read), extract and commit (the pushdown)
+find the same columns, say the same problems in the same words, and name a bad value by the
+table and the column as the ERP calls them."""
+
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from addin.config import Config, load_config
+from addin.domain.model import Rules
+from addin.domain.problems import SourceError
+from addin.locations import Location
+from addin.sources import read_for_commit, read_for_rules, read_ledger
+from tests.sources.small_ledger import EXPECTED_ITEMS, ITEM_HEADER, write_sqlite
+
+RULES = Rules(threshold=Decimal("5.00"), as_of=dt.date(2027, 1, 31))
+ERP_HEADER = ("POSTEN", "KUNDE", "NAME", "ABO", "BELEG", "BELEGDATUM", "FAELLIG", "BETRAG",
+              "OFFEN", "WAEHRUNG", "MAHNSPERRE", "STREIT")
+ERP_CONFIG = ('[tables]\nopen_items = "OP"\n[columns.open_items]\n'
+              + "".join(f'{c} = "{e}"\n' for c, e in zip(ITEM_HEADER, ERP_HEADER, strict=True)))
+
+
+def settings(folder: Path, toml: str) -> Config:
+    path = folder / "reliquat.toml"
+    path.write_text(toml, encoding="utf-8")
+    return load_config(path)
+
+
+def erp_database(folder: Path) -> Path:
+    return write_sqlite(folder / "erp.sqlite", item_table="OP", item_header=ERP_HEADER)
+
+
+def problems_of_each_command(source: Path | str, config: Config) -> dict[str, list[str]]:
+    """What validate, extract and commit each refuse the source with."""
+    location = Location.of(source)
+    reads = {
+        "validate": lambda: read_ledger(location, config),
+        "extract": lambda: read_for_rules(location, config, RULES, committed=()),
+        "commit": lambda: read_for_commit(location, config, ["S1"], ["I9"]),
+    }
+    found = {}
+    for command, read in reads.items():
+        with pytest.raises(SourceError) as refused:
+            read()
+        found[command] = [str(p) for p in refused.value.problems]
+    return found
+
+
+def test_the_erp_names_are_read_by_every_command(tmp_path):
+    db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
+    ledger, _, count = read_for_rules(Location.of(db), config, RULES, committed=())
+    assert (count, ledger.items) == (3, EXPECTED_ITEMS)
+    assert read_for_commit(Location.of(db), config, ["S1"], []).items == EXPECTED_ITEMS[:1]
+    assert read_ledger(db, config).items == EXPECTED_ITEMS
+
+
+def test_a_bad_value_is_named_by_the_erp_table_and_column_in_every_command(tmp_path):
+    """An eligible small item of S1 with a text in a NUMERIC column and no such date: the
+    pushdown used to fail on the text (SQLAlchemy converting the column it had reflected)."""
+    db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
+    with sqlite3.connect(db) as connection:
+        connection.execute("INSERT INTO OP VALUES ('I9', 'C1', 'n', 'S1', 'F9', '2026-02-30', "
+                           "'2026-10-01', 'abc', 0.50, 'CHF', 0, 0)")
+    connection.close()
+    expected = ["OP, column 'BELEGDATUM', item I9: no such date: '2026-02-30'",
+                "OP, column 'BETRAG', item I9: not an amount: 'abc'"]
+    assert problems_of_each_command(db, config) == {
+        "validate": expected, "extract": expected, "commit": expected}
+
+
+@pytest.mark.parametrize(("toml", "expected"), [
+    ('[tables]\nopen_items = "nowhere"\n', "{db}: missing table or view 'nowhere'"),
+    ('[sql]\nopen_items = "SELECT item_id FROM open_items"\n',
+     "[sql] open_items: missing column 'customer_id'"),
+    ('[sql]\nopen_items = "SELECT * FROM nowhere"\n',
+     "[sql] open_items: the query fails: no such table: nowhere"),
+    ('[sql]\nopen_items = "DELETE FROM open_items"\n',
+     "[sql] open_items: must be one SELECT statement (or WITH … SELECT): a source only reads"),
+])
+def test_a_source_the_config_does_not_fit_is_refused_in_the_same_words_by_every_command(
+        tmp_path, toml, expected):
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    found = problems_of_each_command(db, settings(tmp_path, toml))
+    first = expected.format(db=db)
+    assert {command: said[0] for command, said in found.items()} == {
+        "validate": first, "extract": first, "commit": first}
+
+
+def test_a_select_under_erp_names_ending_with_a_semicolon_and_a_comment_is_read(tmp_path):
+    """The pushdown runs the query inside its own: what may end it alone must not break it."""
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    renamed = ", ".join(f"{c} AS {e}" for c, e in zip(ITEM_HEADER, ERP_HEADER, strict=True))
+    toml = (f"[sql]\nopen_items = '''SELECT {renamed} FROM open_items -- ';' kept\n"
+            f"WHERE ';' <> '--';  -- the end'''\n[columns.open_items]\n"
+            + "".join(f'{c} = "{e}"\n' for c, e in zip(ITEM_HEADER, ERP_HEADER, strict=True)))
+    config = settings(tmp_path, toml)
+    ledger, _, count = read_for_rules(Location.of(db), config, RULES, committed=())
+    assert (count, ledger.items) == (3, EXPECTED_ITEMS)
+    assert read_ledger(db, config).items == EXPECTED_ITEMS
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT 1; DELETE FROM open_items",
+    "SELECT 1; -- harmless\n DROP TABLE x",
+])
+def test_a_second_statement_is_refused_even_behind_a_comment(tmp_path, query):
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    config = settings(tmp_path, f"[sql]\nopen_items = '''{query}'''\n")
+    assert problems_of_each_command(db, config)["extract"][0].endswith(
+        "must be one SELECT statement (or WITH … SELECT): a source only reads")
