@@ -113,7 +113,13 @@ def _note_duplicates(canonical: str, noun: str, issues: Issues) -> None:
     repeated = duplicates(ids)
     first = dict(repeated)
     issues.note([row for row, _ in repeated], canonical,
-                lambda row: f"duplicate {noun} {ids[row]!r} (first at {issues.place(first[row])})")
+                lambda row: f"duplicate {noun} {ids[row]!r}{_first_at(issues, first[row])}")
+
+
+def _first_at(issues: Issues, row: int) -> str:
+    """Where the first copy is: its line in a file; a database's rows have no order to cite."""
+    line = issues.raw.line_of(row)
+    return ": more than one row has it" if line is None else f" (first at line {line})"
 
 
 def _note_foreign_subscriptions(columns: Columns, owners: dict[object, object],

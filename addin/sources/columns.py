@@ -37,10 +37,6 @@ class Issues:
         self.found.extend((row, rank, canonical, message(row)) for row in rows[:MAX_PROBLEMS])
         self.unlisted += max(0, len(rows) - MAX_PROBLEMS)
 
-    def place(self, row: int) -> str:
-        line = self.raw.line_of(row)
-        return f"line {line}" if line is not None else f"row {row + 1}"
-
     def where(self, row: int, canonical: str) -> Where:
         line = self.raw.line_of(row)
         key = self.ids[row] if row < len(self.ids) else ""

@@ -37,6 +37,7 @@ from sqlalchemy import (
     cast,
     func,
     not_,
+    or_,
     select,
 )
 
@@ -48,6 +49,7 @@ from addin.sources.entities import Entity
 from addin.sources.sql_keys import key_chunks, member_of
 
 T = TypeVar("T")
+SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,10 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
     small_kept_out = select(items).where(
         func.abs(cents(items.c.open_amount)) <= threshold, cents(items.c.open_amount) != 0,
         not_(is_eligible))
-    with beside(conn) as run:  # the two whole scans of the items run beside the selection
+    with beside(conn) as run:  # the whole scans of the items run beside the selection
         counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
         kept_out = run(lambda c: c.execute(small_kept_out).fetchall())
+        suspects = run(lambda c: _suspects(c, items, subs))
 
         committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
         touched_subs = sorted({str(r.subscription_id) for r in committed_open})
@@ -133,6 +136,7 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
                            _rows_in(conn, select(subs), subs.c.subscription_id,
                                     sorted(missing_subs)))
 
+        _refuse_unsound(conn, config, (item_entity, sub_entity), suspects.result(), label)
         ledger = build_ledger(item_entity.columns(list(rows.values())),
                               sub_entity.columns(list(unique_subs.values())), config, label)
         stats = PushdownStats(counted.result(), len(rows), len(unique_subs), len(candidates))
@@ -204,15 +208,47 @@ def read_items(conn: Connection, config: Config, item_entity: Entity, sub_entity
     the subscriptions of both."""
     items = item_entity.query.subquery("oi")
     subs = sub_entity.query.subquery("sb")
-    rows = {str(r.item_id): r for r in
-            _rows_in(conn, select(items), items.c.subscription_id, sorted(set(subscription_ids)))}
-    rows.update((str(r.item_id), r) for r in
-                _rows_in(conn, select(items), items.c.item_id, sorted(set(item_ids) - rows.keys())))
-    item_rows = list(rows.values())
+    # A list, not keyed by id: an id the source holds twice reaches build, which names it.
+    item_rows = _rows_in(conn, select(items), items.c.subscription_id,
+                         sorted(set(subscription_ids)))
+    elsewhere = set(item_ids) - {str(r.item_id) for r in item_rows}
+    item_rows += _rows_in(conn, select(items), items.c.item_id, sorted(elsewhere))
     wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
     sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, wanted)
     return build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows),
                         config, label)
+
+
+def _suspects(conn: Connection, items: Subquery, subs: Subquery) -> tuple[list[str], list[str]]:
+    """Ids that may break the ledger ``build`` checks, which sees only the rows fetched:
+    item ids held twice, items of an unknown subscription or of another customer's, and
+    subscription ids held twice. A few are enough to refuse the source."""
+    def repeated(column: ColumnElement) -> list[str]:
+        query = select(column).group_by(column).having(func.count() > 1).limit(SUSPECTS)
+        return [str(key) for key in conn.execute(query).scalars()]
+
+    owner = subs.c.subscription_id == items.c.subscription_id
+    foreign = (select(items.c.item_id).select_from(items.outerjoin(subs, owner))
+               .where(or_(subs.c.subscription_id.is_(None),
+                          subs.c.customer_id != items.c.customer_id)).limit(SUSPECTS))
+    item_ids = repeated(items.c.item_id) + [str(k) for k in conn.execute(foreign).scalars()]
+    return item_ids, repeated(subs.c.subscription_id)
+
+
+def _refuse_unsound(conn: Connection, config: Config, entities: tuple[Entity, Entity],
+                    suspects: tuple[list[str], list[str]], label: str) -> None:
+    """Raise the problems ``build`` finds in the suspect rows (every copy of a repeated id,
+    with their subscriptions). SQL may compare ids otherwise than Reliquat (a collation
+    that ignores case or trailing spaces): a suspect ``build`` accepts is no problem."""
+    item_ids, sub_ids = suspects
+    if not item_ids and not sub_ids:
+        return
+    item_entity, sub_entity = entities
+    items, subs = item_entity.query.subquery("oi"), sub_entity.query.subquery("sb")
+    item_rows = _rows_in(conn, select(items), items.c.item_id, sorted(set(item_ids)))
+    wanted = set(sub_ids) | {str(r.subscription_id) for r in item_rows}
+    sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, sorted(wanted))
+    build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows), config, label)
 
 
 def _customers_of(conn: Connection, subs: Subquery, sub_ids: set[str]) -> set[str]:

@@ -8,13 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from addin.config import Config, load_config
 from addin.domain.model import Rules
 from addin.domain.problems import SourceError
 from addin.locations import Location
 from addin.sources import read_for_commit, read_for_rules, read_ledger
-from tests.sources.small_ledger import EXPECTED_ITEMS, ITEM_HEADER, write_sqlite
+from tests.sources.small_ledger import EXPECTED_ITEMS, ITEM_HEADER, SUB_HEADER, write_sqlite
+from tests.sources.test_pushdown import load_ledger
 
 RULES = Rules(threshold=Decimal("5.00"), as_of=dt.date(2027, 1, 31))
 ERP_HEADER = ("POSTEN", "KUNDE", "NAME", "ABO", "BELEG", "BELEGDATUM", "FAELLIG", "BETRAG",
@@ -111,3 +113,66 @@ def test_a_second_statement_is_refused_even_behind_a_comment(tmp_path, query):
     config = settings(tmp_path, f"[sql]\nopen_items = '''{query}'''\n")
     assert problems_of_each_command(db, config)["extract"][0].endswith(
         "must be one SELECT statement (or WITH … SELECT): a source only reads")
+
+
+BROKEN = {
+    "an item twice": (
+        "INSERT INTO OP SELECT * FROM OP WHERE POSTEN = 'I1'",
+        "OP, column 'POSTEN', item I1: duplicate item 'I1': more than one row has it"),
+    "an item twice, its amounts differing": (
+        "INSERT INTO OP SELECT POSTEN, KUNDE, NAME, ABO, BELEG, BELEGDATUM, FAELLIG, BETRAG, "
+        "3.00, WAEHRUNG, MAHNSPERRE, STREIT FROM OP WHERE POSTEN = 'I1'",
+        "OP, column 'POSTEN', item I1: duplicate item 'I1': more than one row has it"),
+    "an item of another customer's subscription": (
+        "INSERT INTO OP VALUES ('I9', 'C1', 'n', 'S3', 'F9', '2026-09-01', '2026-10-01', "
+        "9.50, 9.50, 'CHF', 0, 0)",
+        "OP, column 'KUNDE', item I9: customer 'C1' but subscription 'S3' belongs to '0042'"),
+    "an item of no subscription": (
+        "INSERT INTO OP VALUES ('I9', 'C1', 'n', 'S7', 'F9', '2026-09-01', '2026-10-01', "
+        "9.50, 9.50, 'CHF', 0, 0)",
+        "OP, column 'ABO', item I9: unknown subscription 'S7'"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_broken_ledger_is_refused_by_every_command_though_the_rows_are_not_selected(
+        tmp_path, case):
+    """The pushdown fetches a few rows, so the checks of the whole ledger (one row per id,
+    each item's subscription its customer's) run in the database first."""
+    statement, expected = BROKEN[case]
+    db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
+    with sqlite3.connect(db) as connection:
+        connection.execute(statement)
+    connection.close()
+    assert problems_of_each_command(db, config) == {
+        "validate": [expected], "extract": [expected], "commit": [expected]}
+
+
+def test_a_subscription_twice_is_refused_by_validate_and_extract(tmp_path):
+    db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
+    with sqlite3.connect(db) as connection:
+        connection.execute("INSERT INTO subscriptions SELECT * FROM subscriptions "
+                           "WHERE subscription_id = 'S2'")
+    connection.close()
+    expected = ["subscriptions, column 'subscription_id', subscription S2: duplicate "
+                "subscription 'S2': more than one row has it"]
+    with pytest.raises(SourceError) as refused:
+        read_for_rules(Location.of(db), config, RULES, committed=())
+    assert [str(p) for p in refused.value.problems] == expected
+    with pytest.raises(SourceError) as refused:
+        read_ledger(db, config)
+    assert [str(p) for p in refused.value.problems] == expected
+
+
+@pytest.mark.database
+def test_an_item_twice_on_a_server_is_refused_by_extract(server_url):
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(server_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO open_items SELECT * FROM open_items "
+                                "WHERE item_id = 'I3'"))
+    engine.dispose()
+    with pytest.raises(SourceError) as refused:
+        read_for_rules(Location.of(server_url), Config(), RULES, committed=())
+    assert [str(p) for p in refused.value.problems] == [
+        "open_items, column 'item_id', item I3: duplicate item 'I3': more than one row has it"]
