@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Label, Row, Select, column, inspect, null, select, text
 from sqlalchemy import table as table_clause
+from sqlalchemy.engine import Inspector
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from addin.config import Config
@@ -42,11 +43,14 @@ class Entity:
       query: every canonical column, required then optional, under its canonical name; an
         optional column the source lacks is NULL.
       headers: canonical column -> the column as the ERP names it, for those it has.
+      unique: the canonical columns the database itself keeps unique (a primary key or a
+        unique constraint or index on that column alone): no need to look for a repeat.
     """
 
     label: str
     query: Select  # type: ignore[type-arg]
     headers: dict[str, str]
+    unique: frozenset[str] = frozenset()
 
     def columns(self, rows: Sequence[Row]) -> RawColumns:  # type: ignore[type-arg]
         """Rows of ``query`` (or of a SELECT of its every column) as ``build`` reads them."""
@@ -78,8 +82,9 @@ def read_entity(conn: Connection, entity: str, config: Config, database: str) ->
 def _from_table(conn: Connection, entity: str, config: Config, database: str) -> Entity:
     name = config.tables.get(entity, entity)
     schema, _, table_name = name.rpartition(".")
+    inspector = inspect(conn)
     try:
-        names = [str(c["name"]) for c in inspect(conn).get_columns(table_name, schema or None)]
+        names = [str(c["name"]) for c in inspector.get_columns(table_name, schema or None)]
     except NoSuchTableError:
         raise SourceError([Problem(Where(database), f"missing table or view {name!r}")]
                           ) from None
@@ -89,7 +94,20 @@ def _from_table(conn: Connection, entity: str, config: Config, database: str) ->
     found = table_clause(table_name, *(column(n) for n in names), schema=schema or None)
     query = select(*(found.c[names[positions[c]]].label(c) if c in positions else _absent(c)
                      for c in _canonical(entity)))
-    return Entity(name, query, {c: names[p] for c, p in positions.items()})
+    headers = {c: names[p] for c, p in positions.items()}
+    kept_unique = _kept_unique(inspector, table_name, schema or None)
+    return Entity(name, query, headers,
+                  frozenset(c for c, header in headers.items() if header in kept_unique))
+
+
+def _kept_unique(inspector: Inspector, table: str, schema: str | None) -> set[str]:
+    """The columns a primary key, a unique constraint or a unique index holds alone (a
+    view has none)."""
+    primary_key = inspector.get_pk_constraint(table, schema)["constrained_columns"]
+    sets: list[Sequence[object]] = [primary_key]
+    sets += [u["column_names"] for u in inspector.get_unique_constraints(table, schema)]
+    sets += [i["column_names"] for i in inspector.get_indexes(table, schema) if i["unique"]]
+    return {str(columns[0]) for columns in sets if len(columns) == 1}
 
 
 def _from_sql(conn: Connection, entity: str, config: Config) -> Entity:

@@ -18,6 +18,7 @@ Only SELECTs run; every value is a bound parameter.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ from addin.sources.entities import Entity
 from addin.sources.sql_keys import key_chunks, member_of
 
 T = TypeVar("T")
+SCANS_BESIDE = 2
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
 
 
@@ -110,7 +112,8 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
     with beside(conn) as run:  # the whole scans of the items run beside the selection
         counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
         kept_out = run(lambda c: c.execute(small_kept_out).fetchall())
-        suspects = run(lambda c: _suspects(c, items, subs))
+        item_suspects, sub_suspects = ([run(_ids_found(query)) for query in queries]
+                                       for queries in _suspects(item_entity, sub_entity))
 
         committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
         touched_subs = sorted({str(r.subscription_id) for r in committed_open})
@@ -136,7 +139,8 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
                            _rows_in(conn, select(subs), subs.c.subscription_id,
                                     sorted(missing_subs)))
 
-        _refuse_unsound(conn, config, (item_entity, sub_entity), suspects.result(), label)
+        _refuse_unsound(conn, config, (item_entity, sub_entity), (item_suspects, sub_suspects),
+                        label)
         ledger = build_ledger(item_entity.columns(list(rows.values())),
                               sub_entity.columns(list(unique_subs.values())), config, label)
         stats = PushdownStats(counted.result(), len(rows), len(unique_subs), len(candidates))
@@ -159,22 +163,21 @@ def beside(conn: Connection) -> Iterator[Callable[[Work[T]], Future[T]]]:
 
         yield at_once
         return
+    own = threading.local()
     opened: list[Connection] = []
 
-    def on_second(work: Work[T]) -> T:
-        if not opened:
-            opened.append(conn.engine.connect())
-        return work(opened[0])
+    def on_own_connection(work: Work[T]) -> T:
+        if not hasattr(own, "connection"):
+            own.connection = conn.engine.connect()
+            opened.append(own.connection)
+        return work(own.connection)
 
-    def close() -> None:
-        for second in opened:
-            second.close()
-
-    with ThreadPoolExecutor(1, thread_name_prefix="reliquat-scan") as pool:
-        try:
-            yield lambda work: pool.submit(on_second, work)
-        finally:
-            pool.submit(close).result()
+    try:
+        with ThreadPoolExecutor(SCANS_BESIDE, thread_name_prefix="reliquat-scan") as pool:
+            yield lambda work: pool.submit(on_own_connection, work)
+    finally:
+        for connection in opened:
+            connection.close()
 
 
 def _is_sqlite_file(conn: Connection) -> bool:
@@ -219,34 +222,43 @@ def read_items(conn: Connection, config: Config, item_entity: Entity, sub_entity
                         config, label)
 
 
-def _suspects(conn: Connection, items: Subquery, subs: Subquery) -> tuple[list[str], list[str]]:
-    """Ids that may break the ledger ``build`` checks, which sees only the rows fetched:
-    item ids held twice, items of an unknown subscription or of another customer's, and
-    subscription ids held twice. A few are enough to refuse the source."""
-    def repeated(column: ColumnElement) -> list[str]:
-        query = select(column).group_by(column).having(func.count() > 1).limit(SUSPECTS)
-        return [str(key) for key in conn.execute(query).scalars()]
+def _suspects(items: Entity, subs: Entity) -> tuple[list[Select], list[Select]]:  # type: ignore[type-arg]
+    """Queries for the item ids and the subscription ids that may break the ledger ``build``
+    checks, which sees only the rows fetched: items of an unknown subscription or of another
+    customer's, ids held twice. A few of each are enough to refuse the ledger."""
+    item, sub = items.query.subquery("oi"), subs.query.subquery("sb")
+    owner = sub.c.subscription_id == item.c.subscription_id
+    foreign = (select(item.c.item_id).select_from(item.outerjoin(sub, owner))
+               .where(or_(sub.c.subscription_id.is_(None),
+                          sub.c.customer_id != item.c.customer_id)).limit(SUSPECTS))
+    return [foreign, *_repeats(items, item.c.item_id)], _repeats(subs, sub.c.subscription_id)
 
-    owner = subs.c.subscription_id == items.c.subscription_id
-    foreign = (select(items.c.item_id).select_from(items.outerjoin(subs, owner))
-               .where(or_(subs.c.subscription_id.is_(None),
-                          subs.c.customer_id != items.c.customer_id)).limit(SUSPECTS))
-    item_ids = repeated(items.c.item_id) + [str(k) for k in conn.execute(foreign).scalars()]
-    return item_ids, repeated(subs.c.subscription_id)
+
+def _repeats(entity: Entity, column: ColumnElement) -> list[Select]:  # type: ignore[type-arg]
+    """The ids held twice, unless the database itself keeps them unique."""
+    if column.name in entity.unique:
+        return []
+    return [select(column).group_by(column).having(func.count() > 1).limit(SUSPECTS)]
+
+
+def _ids_found(query: Select) -> Work[list[str]]:  # type: ignore[type-arg]
+    return lambda conn: [str(key) for key in conn.execute(query).scalars() if key is not None]
 
 
 def _refuse_unsound(conn: Connection, config: Config, entities: tuple[Entity, Entity],
-                    suspects: tuple[list[str], list[str]], label: str) -> None:
+                    suspects: tuple[list[Future[list[str]]], list[Future[list[str]]]],
+                    label: str) -> None:
     """Raise the problems ``build`` finds in the suspect rows (every copy of a repeated id,
     with their subscriptions). SQL may compare ids otherwise than Reliquat (a collation
     that ignores case or trailing spaces): a suspect ``build`` accepts is no problem."""
-    item_ids, sub_ids = suspects
+    item_ids, sub_ids = ({key for found in futures for key in found.result()}
+                         for futures in suspects)
     if not item_ids and not sub_ids:
         return
     item_entity, sub_entity = entities
     items, subs = item_entity.query.subquery("oi"), sub_entity.query.subquery("sb")
-    item_rows = _rows_in(conn, select(items), items.c.item_id, sorted(set(item_ids)))
-    wanted = set(sub_ids) | {str(r.subscription_id) for r in item_rows}
+    item_rows = _rows_in(conn, select(items), items.c.item_id, sorted(item_ids))
+    wanted = sub_ids | {str(r.subscription_id) for r in item_rows}
     sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, sorted(wanted))
     build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows), config, label)
 

@@ -15,6 +15,7 @@ from addin.domain.model import Rules
 from addin.domain.problems import SourceError
 from addin.locations import Location
 from addin.sources import read_for_commit, read_for_rules, read_ledger
+from addin.sources.entities import describe
 from tests.sources.small_ledger import EXPECTED_ITEMS, ITEM_HEADER, SUB_HEADER, write_sqlite
 from tests.sources.test_pushdown import load_ledger
 
@@ -176,3 +177,23 @@ def test_an_item_twice_on_a_server_is_refused_by_extract(server_url):
         read_for_rules(Location.of(server_url), Config(), RULES, committed=())
     assert [str(p) for p in refused.value.problems] == [
         "open_items, column 'item_id', item I3: duplicate item 'I3': more than one row has it"]
+
+
+def test_only_a_column_the_database_keeps_unique_alone_is_spared_the_search_for_repeats(
+        tmp_path):
+    db = tmp_path / "erp.sqlite"
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE open_items (item_id TEXT PRIMARY KEY, "
+                           + ", ".join(f"{c} TEXT" for c in ITEM_HEADER[1:]) + ")")
+        connection.execute("CREATE TABLE subscriptions ("
+                           + ", ".join(f"{c} TEXT" for c in SUB_HEADER) + ", "
+                           "UNIQUE (subscription_id, customer_id))")
+        connection.execute("CREATE VIEW v_items AS SELECT * FROM open_items")
+    connection.close()
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as connection:
+        found = {name: describe(connection, entity, Config(tables={entity: name}), "db").unique
+                 for entity, name in (("open_items", "open_items"), ("open_items", "v_items"),
+                                      ("subscriptions", "subscriptions"))}
+    engine.dispose()
+    assert found == {"open_items": {"item_id"}, "v_items": set(), "subscriptions": set()}
