@@ -60,8 +60,9 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
     """The part of the ledger the rules need, the customers' balances when the ledger holds
     only part of their items, and how many items the source holds.
 
-    A database does the selection itself (see pushdown); so does a folder of CSV exports, on
-    its columns (see file_selection); a workbook is read whole.
+    A database does the selection itself (see pushdown), unless SQL would misjudge its values
+    as written; so does a folder of CSV exports, on its columns (see file_selection); else
+    the source is read whole.
     """
     database = _database(source)
     if database is None:
@@ -78,8 +79,12 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
 
     with paused_gc(), _connection(database) as (connection, label):
         items, subs = _described(connection, config, label)
-        ledger, balances, stats = read_selection_source(connection, config, items, subs, rules,
-                                                        committed, label)
+        selected = read_selection_source(connection, config, items, subs, rules, committed,
+                                         label)
+    if selected is None:
+        ledger = read_ledger(database, config)
+        return ledger, None, len(ledger.items)
+    ledger, balances, stats = selected
     return ledger, balances, stats.items_in_source
 
 

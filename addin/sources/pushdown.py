@@ -37,6 +37,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -52,6 +53,7 @@ from addin.sources.sql_keys import key_chunks, member_of
 T = TypeVar("T")
 SCANS_BESIDE = 2
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
+_ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # a GLOB: how SQLite's dates sort
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,10 @@ def selection_sums(items: Subquery, rules: Rules) -> Select:  # type: ignore[typ
 
 def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
                           sub_entity: Entity, rules: Rules, committed: Iterable[ItemId], label: str
-                          ) -> tuple[Ledger, Balances, PushdownStats]:
+                          ) -> tuple[Ledger, Balances, PushdownStats] | None:
     """The reduced ledger for ``rules``, and the flagged customers' balances computed in
-    the database: ``select`` on these equals ``select`` on the whole ledger."""
+    the database: ``select`` on these equals ``select`` on the whole ledger. None when SQL
+    would misjudge the values as written (see ``misjudged_forms``): read the source whole."""
     items = item_entity.query.subquery("oi")
     subs = sub_entity.query.subquery("sb")
     threshold = int(rules.threshold * 100)
@@ -110,6 +113,7 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
         func.abs(cents(items.c.open_amount)) <= threshold, cents(items.c.open_amount) != 0,
         not_(is_eligible))
     with beside(conn) as run:  # the whole scans of the items run beside the selection
+        misjudged = [run(_found(query)) for query in misjudged_forms(conn, items, subs)]
         counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
         kept_out = run(lambda c: c.execute(small_kept_out).fetchall())
         item_suspects, sub_suspects = ([run(_ids_found(query)) for query in queries]
@@ -139,6 +143,8 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
                            _rows_in(conn, select(subs), subs.c.subscription_id,
                                     sorted(missing_subs)))
 
+        if any(found.result() for found in misjudged):
+            return None
         _refuse_unsound(conn, config, (item_entity, sub_entity), (item_suspects, sub_suspects),
                         label)
         ledger = build_ledger(item_entity.columns(list(rows.values())),
@@ -222,6 +228,32 @@ def read_items(conn: Connection, config: Config, item_entity: Entity, sub_entity
                         config, label)
 
 
+def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
+                    ) -> list[Select]:  # type: ignore[type-arg]
+    """On SQLite, whose columns hold any value as it was written: queries for a row whose
+    amount, date, flag, currency or id SQL would compare otherwise than the rules (an amount
+    written 1'004.00 casts to 1, a date 01.12.2026 sorts before 2026, a flag 'oui' casts to
+    0, an id 'S1 ' is not 'S1'). No query on a server, whose columns are typed."""
+    if conn.dialect.name != "sqlite":
+        return []
+    amount, due = items.c.open_amount, items.c.due_date
+    plain_amount = or_(func.typeof(amount).in_(("integer", "real")),
+                       and_(func.typeof(amount) == "text", amount.op("GLOB")("*[0-9]*"),
+                            not_(amount.op("GLOB")("*[^0-9.+-]*"))))
+    item_forms = [not_(plain_amount),
+                  not_(and_(func.typeof(due) == "text", due.op("GLOB")(_ISO_DATE))),
+                  items.c.currency != func.upper(func.trim(items.c.currency))]
+    for flag in (items.c.dunning_block, items.c.dispute):
+        item_forms.append(not_(or_(flag.is_(None), flag.in_((0, 1)),
+                                   and_(func.typeof(flag) == "text",
+                                        flag.in_(("0", "1", ""))))))
+    item_forms += [key != func.trim(key)
+                   for key in (items.c.item_id, items.c.subscription_id, items.c.customer_id)]
+    sub_forms = [key != func.trim(key) for key in (subs.c.subscription_id, subs.c.customer_id)]
+    return [select(literal(1)).select_from(table).where(or_(*forms)).limit(1)
+            for table, forms in ((items, item_forms), (subs, sub_forms))]
+
+
 def _suspects(items: Entity, subs: Entity) -> tuple[list[Select], list[Select]]:  # type: ignore[type-arg]
     """Queries for the item ids and the subscription ids that may break the ledger ``build``
     checks, which sees only the rows fetched: items of an unknown subscription or of another
@@ -239,6 +271,10 @@ def _repeats(entity: Entity, column: ColumnElement) -> list[Select]:  # type: ig
     if column.name in entity.unique:
         return []
     return [select(column).group_by(column).having(func.count() > 1).limit(SUSPECTS)]
+
+
+def _found(query: Select) -> Work[bool]:  # type: ignore[type-arg]
+    return lambda conn: conn.execute(query).first() is not None
 
 
 def _ids_found(query: Select) -> Work[list[str]]:  # type: ignore[type-arg]

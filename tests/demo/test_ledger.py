@@ -284,3 +284,15 @@ def test_a_server_database_holds_the_same_ledger(server_url, tmp_path):
         assert (tmp_path / "server" / name).read_bytes() == (tmp_path / "lite" / name).read_bytes()
     from_server, from_file = read_ledger(server_url, Config()), read_ledger(lite, Config())
     assert from_server.subscriptions == from_file.subscriptions
+
+
+def test_the_demo_ledger_is_selected_inside_the_database(demo):
+    """Written as SQL compares it: the extract does not fall back to reading it whole."""
+    from addin.locations import Location
+    from addin.sources import read_for_rules
+
+    path, stats = demo
+    rules = Rules(threshold=Decimal("5.00"), as_of=DEMO_AS_OF)
+    ledger, balances, count = read_for_rules(Location.of(path), Config(), rules, committed=())
+    assert balances is not None
+    assert len(ledger.items) < count == stats.items

@@ -1,6 +1,7 @@
 """The selection done inside the database sees the same ledger a file gives."""
 
 import datetime as dt
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -122,3 +123,47 @@ def test_columns_that_differ_only_in_case_are_not_guessed_between_on_a_server(po
 
     assert [p.message for p in refused.value.problems] == [
         "column 'STATUS' is there 2 times ('status' and 'Status'): which one is meant?"]
+
+
+# Rows as a CSV export imported into SQLite as it is (sqlite3's .import): every column text.
+AS_WRITTEN = {
+    "amounts with a thousands separator": [
+        ("I4", "C1", "Müller Hans", "S1", "F4", "01.09.2026", "01.10.2026", "1'000.00",
+         "1'000.00", "CHF", "0", "0"),
+        ("I5", "C1", "Müller Hans", "S1", "F5", "01.09.2026", "01.10.2026", "-998.00",
+         "-998.00", "CHF", "0", "0")],
+    "a flag written as a word": [
+        ("I4", "C1", "Müller Hans", "S1", "F4", "2026-09-01", "2026-10-01", "6.00", "6.00",
+         "CHF", "oui", "0")],
+    "an id with a space after it": [
+        ("I4", "C1", "Müller Hans", "S1 ", "F4", "2026-09-01", "2026-10-01", "3.00", "3.00",
+         "CHF", "0", "0")],
+}
+
+
+def residuals(ledger, balances) -> list[tuple[str, str, Decimal, tuple[str, ...]]]:
+    from addin.domain.rules import select
+
+    return [(r.subscription.subscription_id, r.currency, r.balance,
+             tuple(i.item_id for i in r.items)) for r in select(ledger, RULES,
+                                                                 balances=balances).residuals]
+
+
+@pytest.mark.parametrize("case", AS_WRITTEN)
+def test_values_sql_would_misjudge_as_written_are_selected_as_from_the_whole_ledger(
+        tmp_path, case):
+    """Summed in SQL, 1'000.00 is 1.00 and S1 (0.50 + 1000.00 - 998.00) would not be
+    flagged; a flag 'oui' would be 0, and S1 (0.50 + 6.00) not flagged either; 'S1 ' would
+    be another subscription."""
+    db = tmp_path / "erp.sqlite"
+    with sqlite3.connect(db) as connection:
+        for table, header, rows in (("open_items", ITEM_HEADER, ITEMS + tuple(AS_WRITTEN[case])),
+                                    ("subscriptions", SUB_HEADER, SUBS)):
+            connection.execute(f"CREATE TABLE {table} ({', '.join(h + ' TEXT' for h in header)})")
+            connection.executemany(f"INSERT INTO {table} VALUES "
+                                   f"({', '.join('?' * len(header))})", rows)
+    connection.close()
+    whole = read_ledger(db, Config())
+    ledger, balances, count = read_for_rules(Location.of(db), Config(), RULES, committed=())
+    assert count == len(whole.items)
+    assert residuals(ledger, balances) == residuals(whole, None) != []
