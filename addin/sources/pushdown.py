@@ -31,8 +31,10 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Numeric,
+    Row,
     Select,
     Subquery,
+    Text,
     and_,
     case,
     cast,
@@ -42,6 +44,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import DataError, DBAPIError
 
 from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
@@ -53,6 +56,7 @@ from addin.sources.sql_keys import key_chunks, member_of
 T = TypeVar("T")
 SCANS_BESIDE = 2
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
+_UNDEFINED_FUNCTION = "42883"  # PostgreSQL: such as text <= date
 _ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # a GLOB: how SQLite's dates sort
 
 
@@ -98,12 +102,26 @@ def selection_sums(items: Subquery, rules: Rules) -> Select:  # type: ignore[typ
             .having(func.abs(total) <= int(rules.threshold * 100)))
 
 
+class Misjudged(Exception):
+    """SQL would compare some values otherwise than the rules: the selection cannot run there."""
+
+
 def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
                           sub_entity: Entity, rules: Rules, committed: Iterable[ItemId], label: str
                           ) -> tuple[Ledger, Balances, PushdownStats] | None:
     """The reduced ledger for ``rules``, and the flagged customers' balances computed in
     the database: ``select`` on these equals ``select`` on the whole ledger. None when SQL
-    would misjudge the values as written (see ``misjudged_forms``): read the source whole."""
+    would misjudge values as written (see ``misjudged_forms``, ``_fetched``): read the
+    source whole."""
+    try:
+        return _select_inside(conn, config, item_entity, sub_entity, rules, committed, label)
+    except Misjudged:
+        return None
+
+
+def _select_inside(conn: Connection, config: Config, item_entity: Entity, sub_entity: Entity,
+                   rules: Rules, committed: Iterable[ItemId], label: str
+                   ) -> tuple[Ledger, Balances, PushdownStats]:
     items = item_entity.query.subquery("oi")
     subs = sub_entity.query.subquery("sb")
     threshold = int(rules.threshold * 100)
@@ -115,13 +133,13 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
     with beside(conn) as run:  # the whole scans of the items run beside the selection
         misjudged = [run(_found(query)) for query in misjudged_forms(conn, items, subs)]
         counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
-        kept_out = run(lambda c: c.execute(small_kept_out).fetchall())
+        kept_out = run(lambda c: _fetched(c, small_kept_out))
         item_suspects, sub_suspects = ([run(_ids_found(query)) for query in queries]
                                        for queries in _suspects(item_entity, sub_entity))
 
         committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
         touched_subs = sorted({str(r.subscription_id) for r in committed_open})
-        candidates = conn.execute(selection_sums(items, rules)).fetchall()
+        candidates = _fetched(conn, selection_sums(items, rules))
         flagged_subs = {str(r.subscription_id) for r in candidates if r.total != 0}
         zero_subs = {str(r.subscription_id) for r in candidates if r.total == 0}
 
@@ -144,7 +162,7 @@ def read_selection_source(conn: Connection, config: Config, item_entity: Entity,
                                     sorted(missing_subs)))
 
         if any(found.result() for found in misjudged):
-            return None
+            raise Misjudged
         _refuse_unsound(conn, config, (item_entity, sub_entity), (item_suspects, sub_suspects),
                         label)
         ledger = build_ledger(item_entity.columns(list(rows.values())),
@@ -203,8 +221,7 @@ def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequen
              .group_by(items.c.customer_id, items.c.currency))
     found: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     for chunk in key_chunks(conn, customers):
-        for row in conn.execute(query.where(member_of(conn, items.c.customer_id, chunk))
-                                ).fetchall():
+        for row in _fetched(conn, query.where(member_of(conn, items.c.customer_id, chunk))):
             found[(str(row.customer_id), str(row.currency))] = (
                 Decimal(int(row.whole)).scaleb(-2), Decimal(int(row.overdue)).scaleb(-2))
     return found
@@ -228,30 +245,62 @@ def read_items(conn: Connection, config: Config, item_entity: Entity, sub_entity
                         config, label)
 
 
+def _fetched(conn: Connection, query: Select) -> Sequence[Row]:  # type: ignore[type-arg]
+    """Every row of ``query``, or Misjudged where a value of a text column is not a number,
+    date or flag as SQL reads them (1'000.00, 01.12.2026, oui): PostgreSQL refuses to convert
+    it or to compare the text with a date; MariaDB and MySQL warn and go on."""
+    try:
+        rows = conn.execute(query).fetchall()
+    except DBAPIError as exc:
+        if isinstance(exc, DataError) or _sqlstate(exc) == _UNDEFINED_FUNCTION:
+            raise Misjudged from exc
+        raise
+    if conn.dialect.name in ("mysql", "mariadb"):
+        warning = conn.exec_driver_sql("SHOW WARNINGS LIMIT 1").first()
+        if warning is not None and str(warning[0]) == "Warning":
+            raise Misjudged
+    return rows
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    return str(getattr(exc.orig, "sqlstate", "") or "")
+
+
 def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
                     ) -> list[Select]:  # type: ignore[type-arg]
-    """On SQLite, whose columns hold any value as it was written: queries for a row whose
-    amount, date, flag, currency or id SQL would compare otherwise than the rules (an amount
-    written 1'004.00 casts to 1, a date 01.12.2026 sorts before 2026, a flag 'oui' casts to
-    0, an id 'S1 ' is not 'S1'). No query on a server, whose columns are typed."""
-    if conn.dialect.name != "sqlite":
-        return []
+    """Queries for a row whose values SQL would compare otherwise than the rules: an id or a
+    currency with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
+    so), a currency in small letters; and on SQLite, whose columns hold any value as it was
+    written, an amount, date or flag in a form SQL does not read as the rules do (1'004.00
+    casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0). A server refuses such a
+    value in a typed column; PostgreSQL refuses it in the queries, MariaDB warns (see
+    ``_fetched``)."""
+    def as_text(key: ColumnElement) -> ColumnElement:
+        return key if conn.dialect.name == "sqlite" else cast(key, Text)
+
+    currency = as_text(items.c.currency)
+    item_forms = [currency != func.upper(func.trim(currency))]
+    item_forms += [as_text(key) != func.trim(as_text(key))
+                   for key in (items.c.item_id, items.c.subscription_id, items.c.customer_id)]
+    sub_forms = [as_text(key) != func.trim(as_text(key))
+                 for key in (subs.c.subscription_id, subs.c.customer_id)]
+    if conn.dialect.name == "sqlite":
+        item_forms += _sqlite_forms(items)
+    return [select(literal(1)).select_from(table).where(or_(*forms)).limit(1)
+            for table, forms in ((items, item_forms), (subs, sub_forms))]
+
+
+def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
     amount, due = items.c.open_amount, items.c.due_date
     plain_amount = or_(func.typeof(amount).in_(("integer", "real")),
                        and_(func.typeof(amount) == "text", amount.op("GLOB")("*[0-9]*"),
                             not_(amount.op("GLOB")("*[^0-9.+-]*"))))
-    item_forms = [not_(plain_amount),
-                  not_(and_(func.typeof(due) == "text", due.op("GLOB")(_ISO_DATE))),
-                  items.c.currency != func.upper(func.trim(items.c.currency))]
+    forms = [not_(plain_amount),
+             not_(and_(func.typeof(due) == "text", due.op("GLOB")(_ISO_DATE)))]
     for flag in (items.c.dunning_block, items.c.dispute):
-        item_forms.append(not_(or_(flag.is_(None), flag.in_((0, 1)),
-                                   and_(func.typeof(flag) == "text",
-                                        flag.in_(("0", "1", ""))))))
-    item_forms += [key != func.trim(key)
-                   for key in (items.c.item_id, items.c.subscription_id, items.c.customer_id)]
-    sub_forms = [key != func.trim(key) for key in (subs.c.subscription_id, subs.c.customer_id)]
-    return [select(literal(1)).select_from(table).where(or_(*forms)).limit(1)
-            for table, forms in ((items, item_forms), (subs, sub_forms))]
+        forms.append(not_(or_(flag.is_(None), flag.in_((0, 1)),
+                              and_(func.typeof(flag) == "text", flag.in_(("0", "1", ""))))))
+    return forms
 
 
 def _suspects(items: Entity, subs: Entity) -> tuple[list[Select], list[Select]]:  # type: ignore[type-arg]
