@@ -91,7 +91,8 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
 def read_for_commit(source: Location, config: Config, subscription_ids: Sequence[str],
                     item_ids: Sequence[ItemId]) -> Ledger:
     """As the source shows them now: every open item of the given subscriptions, the given
-    items wherever they are, and the subscriptions of both (a file source is read whole)."""
+    items wherever they are, and the subscriptions of both (a workbook, or a database whose
+    ids SQL would misread, is read whole)."""
     database = _database(source)
     if database is None:
         from addin.sources.file_selection import read_items_files
@@ -103,7 +104,8 @@ def read_for_commit(source: Location, config: Config, subscription_ids: Sequence
 
     with paused_gc(), _connection(database) as (connection, label):
         items, subs = _described(connection, config, label)
-        return read_items(connection, config, items, subs, subscription_ids, item_ids, label)
+        ledger = read_items(connection, config, items, subs, subscription_ids, item_ids, label)
+    return ledger if ledger is not None else read_ledger(database, config)
 
 
 def _database(source: Location) -> Location | None:

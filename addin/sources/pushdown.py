@@ -229,11 +229,16 @@ def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequen
 
 def read_items(conn: Connection, config: Config, item_entity: Entity, sub_entity: Entity,
                subscription_ids: Sequence[str], item_ids: Sequence[ItemId], label: str
-               ) -> Ledger:
+               ) -> Ledger | None:
     """Every open item of the given subscriptions, the given items wherever they are, and
-    the subscriptions of both."""
+    the subscriptions of both; None when an id has spaces around it, which a lookup by id
+    would miss (read the source whole)."""
     items = item_entity.query.subquery("oi")
     subs = sub_entity.query.subquery("sb")
+    lookups = [_any_row(items, _untrimmed(conn, items.c.item_id, items.c.subscription_id)),
+               _any_row(subs, _untrimmed(conn, subs.c.subscription_id))]
+    if any(conn.execute(query).first() is not None for query in lookups):
+        return None
     # A list, not keyed by id: an id the source holds twice reaches build, which names it.
     item_rows = _rows_in(conn, select(items), items.c.subscription_id,
                          sorted(set(subscription_ids)))
@@ -275,19 +280,27 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0). A server refuses such a
     value in a typed column; PostgreSQL refuses it in the queries, MariaDB warns (see
     ``_fetched``)."""
-    def as_text(key: ColumnElement) -> ColumnElement:
-        return key if conn.dialect.name == "sqlite" else cast(key, Text)
-
-    currency = as_text(items.c.currency)
-    item_forms = [currency != func.upper(func.trim(currency))]
-    item_forms += [as_text(key) != func.trim(as_text(key))
-                   for key in (items.c.item_id, items.c.subscription_id, items.c.customer_id)]
-    sub_forms = [as_text(key) != func.trim(as_text(key))
-                 for key in (subs.c.subscription_id, subs.c.customer_id)]
+    currency = _as_text(conn, items.c.currency)
+    item_forms = [currency != func.upper(func.trim(currency)),
+                  *_untrimmed(conn, items.c.item_id, items.c.subscription_id,
+                              items.c.customer_id)]
     if conn.dialect.name == "sqlite":
         item_forms += _sqlite_forms(items)
-    return [select(literal(1)).select_from(table).where(or_(*forms)).limit(1)
-            for table, forms in ((items, item_forms), (subs, sub_forms))]
+    sub_forms = _untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
+    return [_any_row(items, item_forms), _any_row(subs, sub_forms)]
+
+
+def _untrimmed(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:
+    return [_as_text(conn, key) != func.trim(_as_text(conn, key)) for key in keys]
+
+
+def _as_text(conn: Connection, key: ColumnElement) -> ColumnElement:
+    return key if conn.dialect.name == "sqlite" else cast(key, Text)
+
+
+def _any_row(table: Subquery, conditions: list[ColumnElement]
+             ) -> Select:  # type: ignore[type-arg]
+    return select(literal(1)).select_from(table).where(or_(*conditions)).limit(1)
 
 
 def _sqlite_forms(items: Subquery) -> list[ColumnElement]:

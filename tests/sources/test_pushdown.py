@@ -167,6 +167,9 @@ def assert_selected_as_from_the_whole(source: str) -> None:
     ledger, balances, count = read_for_rules(Location.of(source), Config(), RULES, committed=())
     assert count == len(whole.items)
     assert residuals(ledger, balances) == residuals(whole, None) != []
+    for_commit = read_for_commit(Location.of(source), Config(), ["S1"], [])
+    assert [i for i in for_commit.items if i.subscription_id == "S1"] == [
+        i for i in whole.items if i.subscription_id == "S1"]
 
 
 @pytest.mark.parametrize("case", AS_WRITTEN)
