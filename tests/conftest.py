@@ -59,3 +59,9 @@ def postgres_url() -> Iterator[str]:
     """PostgreSQL alone: its trust authentication accepts any password, which a test of
     where passwords go needs (MariaDB's passwordless root refuses one)."""
     yield from _scratch_database("postgresql")
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """MariaDB alone: what only MariaDB/MySQL does (JSON_TABLE, collations)."""
+    yield from _scratch_database("mariadb")
