@@ -57,11 +57,12 @@ def read_selection_files(files: dict[str, Path], config: Config, rules: Rules,
     items in the files; None when only the exact reader can say what is in them."""
     exports = _prepared(files, config)
     selected = _selected(exports, rules, committed)
-    if selected is None:
+    ledger = None if selected is None else _ledger(exports, selected[0], config, label)
+    _release_unused()
+    if selected is None or ledger is None:
         return None
     picked, balances = selected
-    ledger = _ledger(exports, picked, config, label)
-    return None if ledger is None else (ledger, balances, picked["open_items"].size)
+    return ledger, balances, picked["open_items"].size
 
 
 def read_items_files(files: dict[str, Path], config: Config, subscription_ids: Sequence[str],
@@ -71,7 +72,15 @@ def read_items_files(files: dict[str, Path], config: Config, subscription_ids: S
     can say what is in the files."""
     exports = _prepared(files, config)
     picked = _items_picked(exports, subscription_ids, item_ids)
-    return None if picked is None else _ledger(exports, picked, config, label)
+    ledger = None if picked is None else _ledger(exports, picked, config, label)
+    _release_unused()
+    return ledger
+
+
+def _release_unused() -> None:
+    """Arrow's allocator keeps what the reads freed: the stages after the read would
+    otherwise start from the read's peak (60 MB more on the 1 M-row export)."""
+    pa.default_memory_pool().release_unused()
 
 
 # The columns are let go when these return: the second read does not hold them.
