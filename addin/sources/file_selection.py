@@ -9,10 +9,13 @@ whole ledger; only that part becomes records. Rows keep the file's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -55,14 +58,11 @@ def read_selection_files(files: dict[str, Path], config: Config, rules: Rules,
                          committed: Iterable[ItemId], label: str) -> Narrowed | None:
     """The part of the ledger the rules need, the balances of its customers and the number of
     items in the files; None when only the exact reader can say what is in them."""
-    exports = _prepared(files, config)
-    selected = _selected(exports, rules, committed)
-    ledger = None if selected is None else _ledger(exports, selected[0], config, label)
+    with _prepared(files, config) as exports:
+        narrowed = None if exports is None else _narrowed(exports, config, rules, committed,
+                                                          label)
     _release_unused()
-    if selected is None or ledger is None:
-        return None
-    picked, balances = selected
-    return ledger, balances, picked["open_items"].size
+    return narrowed
 
 
 def read_items_files(files: dict[str, Path], config: Config, subscription_ids: Sequence[str],
@@ -70,11 +70,23 @@ def read_items_files(files: dict[str, Path], config: Config, subscription_ids: S
     """As the pushdown's ``read_items``: every item of the given subscriptions, the given
     items wherever they are, and the subscriptions of both; None when only the exact reader
     can say what is in the files."""
-    exports = _prepared(files, config)
-    picked = _items_picked(exports, subscription_ids, item_ids)
-    ledger = None if picked is None else _ledger(exports, picked, config, label)
+    with _prepared(files, config) as exports:
+        picked = None if exports is None else _items_picked(exports, subscription_ids,
+                                                            item_ids)
+        ledger = None if exports is None or picked is None else _ledger(exports, picked,
+                                                                        config, label)
     _release_unused()
     return ledger
+
+
+def _narrowed(exports: Exports, config: Config, rules: Rules, committed: Iterable[ItemId],
+              label: str) -> Narrowed | None:
+    selected = _selected(exports, rules, committed)
+    if selected is None:
+        return None
+    picked, balances = selected
+    ledger = _ledger(exports, picked, config, label)
+    return None if ledger is None else (ledger, balances, picked["open_items"].size)
 
 
 def _release_unused() -> None:
@@ -118,8 +130,14 @@ def _among(column: pa.ChunkedArray, keys: Iterable[str]) -> np.ndarray:
     return numpy_of(pc.is_in(column, value_set=arrow_strings(list(keys))))
 
 
-def _prepared(files: dict[str, Path], config: Config) -> Exports:
-    return {entity: prepare(files[entity], entity, config) for entity in ENTITIES}
+@contextmanager
+def _prepared(files: dict[str, Path], config: Config) -> Iterator[Exports | None]:
+    """Both exports ready for Arrow (None when a UTF-8 copy could not be written), with a
+    folder for the copies, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="reliquat-csv-") as spare:
+        exports = {entity: prepare(files[entity], entity, config, Path(spare))
+                   for entity in ENTITIES}
+        yield None if None in exports.values() else cast(Exports, exports)
 
 
 def _checked(exports: Exports) -> tuple[ItemColumns, SubscriptionColumns] | None:

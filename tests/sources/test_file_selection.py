@@ -8,6 +8,7 @@ record the exact reader builds. And whenever the fast reader is unsure, the exac
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -304,3 +305,41 @@ def test_an_export_rewritten_between_the_two_reads_is_read_by_the_exact_reader(
     rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
 
     assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is None
+
+
+def _write_cp1252(folder: Path) -> None:
+    write(folder, [(*GOOD_ITEM[:2], "Müller Zoé", *GOOD_ITEM[3:])], [GOOD_SUB])
+    for name in ("open_items.csv", "subscriptions.csv"):
+        text = (folder / name).read_text(encoding="utf-8-sig")
+        (folder / name).write_bytes(text.encode("cp1252"))
+
+
+def test_the_utf8_copy_of_a_windows_1252_export_is_removed_once_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_cp1252(tmp_path / "export")
+    spare = tmp_path / "temp"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    narrowed = read_selection_files(csv_files(tmp_path / "export"), CONFIG, rules, (), "x")
+
+    assert narrowed is not None
+    assert narrowed[0].items[0].customer_name == "Müller Zoé"
+    assert list(spare.iterdir()) == []
+
+
+def test_an_export_whose_utf8_copy_cannot_be_written_is_read_by_the_exact_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_cp1252(tmp_path)
+
+    def disk_full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is None
+    ledger, balances, _ = read_for_rules(Location.of(tmp_path), CONFIG, rules, ())
+    assert balances is None  # the whole ledger, read exactly
+    assert ledger.items[0].customer_name == "Müller Zoé"
