@@ -8,6 +8,7 @@ record the exact reader builds. And whenever the fast reader is unsure, the exac
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -22,7 +23,7 @@ from addin.domain.model import Ledger, Rules
 from addin.domain.problems import SourceError
 from addin.domain.rules import select
 from addin.locations import Location
-from addin.sources import read_for_commit, read_for_rules, read_ledger
+from addin.sources import file_selection, read_for_commit, read_for_rules, read_ledger
 from addin.sources.columnar import PYTHON_SPACE
 from addin.sources.file_selection import read_items_files, read_selection_files
 from tests.sources.small_ledger import write_csv
@@ -151,6 +152,10 @@ GOOD_SUB = ("S1", "C1", "active", "", "15.02.2027", "")
     ([GOOD_ITEM], [GOOD_SUB, GOOD_SUB], "duplicate subscription 'S1'"),
     ([GOOD_ITEM], [(*GOOD_SUB[:2], "sleeping", *GOOD_SUB[3:])], "unknown status"),
     ([(*GOOD_ITEM[:4], "", *GOOD_ITEM[5:])], [GOOD_SUB], "empty"),
+    # Columns of the second read, on a row that does not become a record: still checked.
+    ([GOOD_ITEM, ("I2", *GOOD_ITEM[1:4], "F2", "31.02.2026", "15.02.2027", "900.00", "900.00",
+                  *GOOD_ITEM[9:])], [GOOD_SUB], "no such date"),
+    ([GOOD_ITEM], [GOOD_SUB, ("S2", "C2", "sleeping", "", "", "")], "unknown status"),
 ])
 def test_a_bad_export_is_refused_in_the_exact_readers_words(tmp_path: Path, items, subs,
                                                              problem: str) -> None:
@@ -241,3 +246,100 @@ def test_amounts_whose_sums_could_overflow_go_to_the_exact_reader(tmp_path: Path
     assert sum(i.open_amount for i in ledger.items) == Decimal("99999999999999999.90")
     write(tmp_path, items[:2], [GOOD_SUB])  # two of them fit: the fast reader keeps them
     assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is not None
+
+
+def _two_pass_ledger() -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Items whose names, numbers, dates and labels differ row by row, with line breaks in
+    quotes before and among the rows kept: only I2 (S2) and I4 with I5 (S4) are residuals,
+    and the subscriptions of their customer C1."""
+    def item(n: int, name: str, sub: str, open_amount: str) -> tuple[str, ...]:
+        return (f"I{n}", "C2" if sub == "S3" else "C1", name, sub, f"F-{n}", f"0{n}.09.2026",
+                "01.10.2026", f"{n}00.00", open_amount, "CHF", "0", "0")
+    items = [item(1, "Zoé\r\nMüller", "S1", "900.00"), item(2, "Boillat", "S2", "0.40"),
+             item(3, 'Joliat "Lulu"\nLukas', "S3", "900.00"),
+             item(4, "Schärer\nAnne", "S4", "1.10"), item(5, "Übersax", "S4", "1.00")]
+    subs = [("S1", "C1", "active", "", "", "Électricité\nCôte 1"),
+            ("S2", "C1", "terminated", "30.11.2026", "", "Eau – Côte 2"),
+            ("S3", "C2", "active", "", "", "Gaz"),
+            ("S4", "C1", "active", "", "15.02.2027", "Chauffage; Côte 4")]
+    return items, subs
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_the_second_read_gives_the_kept_rows_their_own_cells_in_file_order(
+        tmp_path: Path, encoding: str) -> None:
+    items, subs = _two_pass_ledger()
+    write(tmp_path, items, subs)
+    for name in ("open_items.csv", "subscriptions.csv"):
+        text = (tmp_path / name).read_text(encoding="utf-8-sig")
+        (tmp_path / name).write_bytes(text.encode(encoding))
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    narrowed = read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x")
+
+    assert narrowed is not None
+    whole = read_ledger(tmp_path, CONFIG)
+    assert [(i.item_id, i.customer_name, i.document_no) for i in narrowed[0].items] == [
+        ("I2", "Boillat", "F-2"), ("I4", "Schärer\nAnne", "F-4"), ("I5", "Übersax", "F-5")]
+    assert narrowed[0].items == tuple(i for i in whole.items if i.item_id in {"I2", "I4", "I5"})
+    assert narrowed[0].subscriptions == {k: v for k, v in whole.subscriptions.items()
+                                         if k != "S3"}
+    assert narrowed[0].subscriptions["S1"].label == "Électricité\nCôte 1"
+    part = read_items_files(csv_files(tmp_path), CONFIG, ["S4"], ["I1"], "x")
+    assert part is not None
+    assert [(i.item_id, i.document_date) for i in part.items] == [
+        ("I1", dt.date(2026, 9, 1)), ("I4", dt.date(2026, 9, 4)), ("I5", dt.date(2026, 9, 5))]
+
+
+def test_an_export_rewritten_between_the_two_reads_is_read_by_the_exact_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, [GOOD_ITEM], [GOOD_SUB])
+    first_read = file_selection._selected
+
+    def then_rewritten(*args, **kwargs):  # type: ignore[no-untyped-def]
+        selected = first_read(*args, **kwargs)
+        write(tmp_path, [GOOD_ITEM, ("I2", *GOOD_ITEM[1:])], [GOOD_SUB])
+        return selected
+
+    monkeypatch.setattr(file_selection, "_selected", then_rewritten)
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is None
+
+
+def _write_cp1252(folder: Path) -> None:
+    write(folder, [(*GOOD_ITEM[:2], "Müller Zoé", *GOOD_ITEM[3:])], [GOOD_SUB])
+    for name in ("open_items.csv", "subscriptions.csv"):
+        text = (folder / name).read_text(encoding="utf-8-sig")
+        (folder / name).write_bytes(text.encode("cp1252"))
+
+
+def test_the_utf8_copy_of_a_windows_1252_export_is_removed_once_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_cp1252(tmp_path / "export")
+    spare = tmp_path / "temp"
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spare))
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    narrowed = read_selection_files(csv_files(tmp_path / "export"), CONFIG, rules, (), "x")
+
+    assert narrowed is not None
+    assert narrowed[0].items[0].customer_name == "Müller Zoé"
+    assert list(spare.iterdir()) == []
+
+
+def test_an_export_whose_utf8_copy_cannot_be_written_is_read_by_the_exact_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_cp1252(tmp_path)
+
+    def disk_full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is None
+    ledger, balances, _ = read_for_rules(Location.of(tmp_path), CONFIG, rules, ())
+    assert balances is None  # the whole ledger, read exactly
+    assert ledger.items[0].customer_name == "Müller Zoé"
