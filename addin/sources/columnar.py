@@ -154,6 +154,17 @@ class CsvExport:
     positions: dict[str, int]
     delimiter: str
     careful: bool  # a line end may sit in quotes
+    stamp: tuple[int, int]  # the file's size and time of change, as it was first read
+
+    def unchanged(self) -> bool:
+        """Whether the file is still the one first read (its second read picks rows by
+        their place in the first)."""
+        return _stamp(self.path) == self.stamp
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns
 
 
 def prepare(path: Path, entity: str, config: Config, spare: Path) -> CsvExport | None:
@@ -165,6 +176,7 @@ def prepare(path: Path, entity: str, config: Config, spare: Path) -> CsvExport |
     line ends) is written in UTF-8 into the folder ``spare``: it is read twice, and holding
     it in memory between the reads raised the peak by 50 MB on the 1 M-row export; turning
     it into UTF-8 again takes longer than splitting it."""
+    stamp = _stamp(path)
     file = open_csv(path, entity, config)
     data = as_utf8(file)
     source = path
@@ -175,7 +187,7 @@ def prepare(path: Path, entity: str, config: Config, spare: Path) -> CsvExport |
         except OSError:
             return None
     return CsvExport(path, source, entity, file.header, file.positions, file.delimiter,
-                     _quoted_line_end(data))
+                     _quoted_line_end(data), stamp)
 
 
 def read_text_table(export: CsvExport, selection: bool) -> TextTable | None:

@@ -158,7 +158,8 @@ def _ledger(exports: Exports, picked: dict[str, Picked], config: Config, label: 
     for entity in ENTITIES:
         others = read_text_table(exports[entity], selection=False)
         part = picked[entity]
-        if others is None or others.table.num_rows != part.size:  # changed since the first read
+        changed = not exports[entity].unchanged()
+        if others is None or changed or others.table.num_rows != part.size:
             return None
         if not others_checked(others, config):
             return None

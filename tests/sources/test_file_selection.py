@@ -291,14 +291,18 @@ def test_the_second_read_gives_the_kept_rows_their_own_cells_in_file_order(
         ("I1", dt.date(2026, 9, 1)), ("I4", dt.date(2026, 9, 4)), ("I5", dt.date(2026, 9, 5))]
 
 
+@pytest.mark.parametrize("rewritten", [
+    [GOOD_ITEM, ("I2", *GOOD_ITEM[1:])],
+    [(*GOOD_ITEM[:8], "9.99", *GOOD_ITEM[9:])],  # as many rows, one amount changed
+], ids=["a row more", "as many rows"])
 def test_an_export_rewritten_between_the_two_reads_is_read_by_the_exact_reader(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rewritten) -> None:
     write(tmp_path, [GOOD_ITEM], [GOOD_SUB])
     first_read = file_selection._selected
 
     def then_rewritten(*args, **kwargs):  # type: ignore[no-untyped-def]
         selected = first_read(*args, **kwargs)
-        write(tmp_path, [GOOD_ITEM, ("I2", *GOOD_ITEM[1:])], [GOOD_SUB])
+        write(tmp_path, rewritten, [GOOD_SUB])
         return selected
 
     monkeypatch.setattr(file_selection, "_selected", then_rewritten)
