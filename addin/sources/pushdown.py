@@ -176,9 +176,10 @@ Work = Callable[[Connection], T]
 
 @contextmanager
 def beside(conn: Connection) -> Iterator[Callable[[Work[T]], Future[T]]]:
-    """A way to run queries beside the ones on ``conn``: on a second connection in a thread
-    where the database is a SQLite file (SQLite runs a query on one core and lets go of
-    Python's lock meanwhile); elsewhere on ``conn`` itself, at once."""
+    """A way to run queries beside the ones on ``conn``: on connections of their own, in
+    ``SCANS_BESIDE`` threads, where the database is a SQLite file (SQLite runs a query on
+    one core and lets go of Python's lock meanwhile); elsewhere on ``conn`` itself, at
+    once."""
     if not _is_sqlite_file(conn):
         def at_once(work: Work[T]) -> Future[T]:
             done: Future[T] = Future()
@@ -196,10 +197,14 @@ def beside(conn: Connection) -> Iterator[Callable[[Work[T]], Future[T]]]:
             opened.append(own.connection)
         return work(own.connection)
 
+    pool = ThreadPoolExecutor(SCANS_BESIDE, thread_name_prefix="reliquat-scan")
     try:
-        with ThreadPoolExecutor(SCANS_BESIDE, thread_name_prefix="reliquat-scan") as pool:
-            yield lambda work: pool.submit(on_own_connection, work)
+        yield lambda work: pool.submit(on_own_connection, work)
+    except BaseException:
+        pool.shutdown(cancel_futures=True)  # a refused ledger: the scans not begun are moot
+        raise
     finally:
+        pool.shutdown()
         for connection in opened:
             connection.close()
 
