@@ -284,7 +284,8 @@ _INDEXES = (("open_items", "subscription_id"), ("open_items", "customer_id"),
 
 def prepare_server(kind: str, size: int, work: Path) -> str:
     """The SQLite ledger of ``size`` items copied (once) into this machine's PostgreSQL or
-    MariaDB, with proper types and the SQLite ledger's indexes: the URL to extract from."""
+    MariaDB, with proper types and the SQLite ledger's keys and indexes: the URL to extract
+    from."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -332,7 +333,8 @@ def _load(sqlite_path: Path, url: str) -> None:
             conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
             names = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
             columns = ", ".join(f"{n} {_SERVER_TYPES.get(n, 'VARCHAR(120)')}" for n in names)
-            conn.execute(text(f"CREATE TABLE {table} ({columns})"))
+            key = ", PRIMARY KEY (subscription_id)" if table == "subscriptions" else ""
+            conn.execute(text(f"CREATE TABLE {table} ({columns}{key})"))
             insert = text(f"INSERT INTO {table} VALUES ({', '.join(':' + n for n in names)})")
             cursor = source.execute(f"SELECT * FROM {table}")
             while rows := cursor.fetchmany(50_000):

@@ -43,6 +43,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.exc import DataError, DBAPIError
 
@@ -134,8 +135,8 @@ def _select_inside(conn: Connection, config: Config, item_entity: Entity, sub_en
         misjudged = [run(_found(query)) for query in misjudged_forms(conn, items, subs)]
         counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
         kept_out = run(lambda c: _fetched(c, small_kept_out))
-        item_suspects, sub_suspects = ([run(_ids_found(query)) for query in queries]
-                                       for queries in _suspects(item_entity, sub_entity))
+        item_suspects, sub_suspects = ([run(work) for work in works]
+                                       for works in _suspects(item_entity, sub_entity))
 
         committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
         touched_subs = sorted({str(r.subscription_id) for r in committed_open})
@@ -177,10 +178,10 @@ Work = Callable[[Connection], T]
 @contextmanager
 def beside(conn: Connection) -> Iterator[Callable[[Work[T]], Future[T]]]:
     """A way to run queries beside the ones on ``conn``: on connections of their own, in
-    ``SCANS_BESIDE`` threads, where the database is a SQLite file (SQLite runs a query on
-    one core and lets go of Python's lock meanwhile); elsewhere on ``conn`` itself, at
-    once."""
-    if not _is_sqlite_file(conn):
+    ``SCANS_BESIDE`` threads (a server runs each connection's queries on its own core;
+    SQLite lets go of Python's lock while it runs one); on ``conn`` itself, at once, for a
+    SQLite database in memory, which another connection would not see."""
+    if conn.dialect.name == "sqlite" and not _is_sqlite_file(conn):
         def at_once(work: Work[T]) -> Future[T]:
             done: Future[T] = Future()
             done.set_result(work(conn))
@@ -210,8 +211,6 @@ def beside(conn: Connection) -> Iterator[Callable[[Work[T]], Future[T]]]:
 
 
 def _is_sqlite_file(conn: Connection) -> bool:
-    if conn.dialect.name != "sqlite":
-        return False
     databases = conn.exec_driver_sql("PRAGMA database_list").fetchall()
     return any(name == "main" and path for _, name, path in databases)
 
@@ -282,15 +281,17 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     currency with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
     so), a currency in small letters; and on SQLite, whose columns hold any value as it was
     written, an amount, date or flag in a form SQL does not read as the rules do (1'004.00
-    casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0). A server refuses such a
-    value in a typed column; PostgreSQL refuses it in the queries, MariaDB warns (see
-    ``_fetched``)."""
+    casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0); an amount of more than two
+    decimals. A server refuses such a value in a typed column; PostgreSQL refuses it in a
+    text column, MariaDB warns (see ``_fetched``)."""
     currency = _as_text(conn, items.c.currency)
     item_forms = [currency != func.upper(func.trim(currency)),
                   *_untrimmed(conn, items.c.item_id, items.c.subscription_id,
                               items.c.customer_id)]
     if conn.dialect.name == "sqlite":
         item_forms += _sqlite_forms(items)
+    else:  # more than two decimals: whole cents would round them away
+        item_forms.append(cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount)
     sub_forms = _untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
     return [_any_row(items, item_forms), _any_row(subs, sub_forms)]
 
@@ -310,9 +311,11 @@ def _any_row(table: Subquery, conditions: list[ColumnElement]
 
 def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
     amount, due = items.c.open_amount, items.c.due_date
-    plain_amount = or_(func.typeof(amount).in_(("integer", "real")),
+    plain_amount = or_(func.typeof(amount) == "integer",
+                       and_(func.typeof(amount) == "real", func.round(amount, 2) == amount),
                        and_(func.typeof(amount) == "text", amount.op("GLOB")("*[0-9]*"),
-                            not_(amount.op("GLOB")("*[^0-9.+-]*"))))
+                            not_(amount.op("GLOB")("*[^0-9.+-]*")),
+                            not_(amount.op("GLOB")("*.[0-9][0-9][0-9]*"))))
     forms = [not_(plain_amount),
              not_(and_(func.typeof(due) == "text", due.op("GLOB")(_ISO_DATE)))]
     for flag in (items.c.dunning_block, items.c.dispute):
@@ -321,39 +324,72 @@ def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
     return forms
 
 
-def _suspects(items: Entity, subs: Entity) -> tuple[list[Select], list[Select]]:  # type: ignore[type-arg]
-    """Queries for the item ids and the subscription ids that may break the ledger ``build``
-    checks, which sees only the rows fetched: items of an unknown subscription or of another
-    customer's, ids held twice. A few of each are enough to refuse the ledger."""
+def _suspects(items: Entity, subs: Entity
+              ) -> tuple[list[Work[list[str]]], list[Work[list[str]]]]:
+    """Lookups of the item ids and the subscription ids that may break the ledger ``build``
+    checks, which sees only the rows fetched: ids held twice, and subscriptions used by
+    items of a customer they do not belong to, or unknown. A few of each are enough to
+    refuse the ledger."""
     item, sub = items.query.subquery("oi"), subs.query.subquery("sb")
-    owner = sub.c.subscription_id == item.c.subscription_id
-    foreign = (select(item.c.item_id).select_from(item.outerjoin(sub, owner))
-               .where(or_(sub.c.subscription_id.is_(None),
-                          sub.c.customer_id != item.c.customer_id)).limit(SUSPECTS))
-    return [foreign, *_repeats(items, item.c.item_id)], _repeats(subs, sub.c.subscription_id)
+    return (_repeats(items, item.c.item_id),
+            [_foreign(item, sub, "subscription_id" in subs.unique),
+             *_repeats(subs, sub.c.subscription_id)])
 
 
-def _repeats(entity: Entity, column: ColumnElement) -> list[Select]:  # type: ignore[type-arg]
-    """The ids held twice, unless the database itself keeps them unique."""
+def _repeats(entity: Entity, column: ColumnElement) -> list[Work[list[str]]]:
+    """The ids held twice, unless the database itself keeps them unique. Counted first: a
+    GROUP BY of a million ids takes MariaDB several times as long as a COUNT(DISTINCT)."""
     if column.name in entity.unique:
         return []
-    return [select(column).group_by(column).having(func.count() > 1).limit(SUSPECTS)]
+    counted = select(func.count() - func.count(column.distinct()))
+    found = select(column).group_by(column).having(func.count() > 1).limit(SUSPECTS)
+    return [_keys_if(counted, found)]
+
+
+def _foreign(item: Subquery, sub: Subquery, sub_id_unique: bool) -> Work[list[str]]:
+    """Subscriptions some item names with another customer than theirs, or unknown. Joined
+    at once only on a subscription id the database keeps unique (so indexed): else the join
+    is a nested loop on MariaDB, and the (subscription, customer) pairs are counted first,
+    those of the items and the subscriptions together against the subscriptions' own."""
+    found = (select(item.c.subscription_id)
+             .select_from(item.outerjoin(sub, sub.c.subscription_id == item.c.subscription_id))
+             .where(or_(sub.c.subscription_id.is_(None),
+                        sub.c.customer_id != item.c.customer_id)).limit(SUSPECTS))
+    if sub_id_unique:
+        return _keys_if(None, found)
+
+    def pair(table: Subquery) -> ColumnElement:
+        return (cast(table.c.subscription_id, Text) + literal("\x1f")
+                + cast(table.c.customer_id, Text))
+
+    both = union_all(select(pair(item).label("pair")), select(pair(sub).label("pair"))
+                     ).subquery("pairs")
+    counted = select(select(func.count(both.c.pair.distinct())).scalar_subquery()
+                     - select(func.count(pair(sub).distinct())).scalar_subquery())
+    return _keys_if(counted, found)
+
+
+def _keys_if(counted: Select | None, found: Select  # type: ignore[type-arg]
+             ) -> Work[list[str]]:
+    """``found``'s keys, once ``counted`` (when given) says there are any."""
+    def work(conn: Connection) -> list[str]:
+        if counted is not None and not conn.execute(counted).scalar():
+            return []
+        return [str(key) for key in conn.execute(found).scalars() if key is not None]
+    return work
 
 
 def _found(query: Select) -> Work[bool]:  # type: ignore[type-arg]
-    return lambda conn: conn.execute(query).first() is not None
-
-
-def _ids_found(query: Select) -> Work[list[str]]:  # type: ignore[type-arg]
-    return lambda conn: [str(key) for key in conn.execute(query).scalars() if key is not None]
+    return lambda conn: bool(_fetched(conn, query))
 
 
 def _refuse_unsound(conn: Connection, config: Config, entities: tuple[Entity, Entity],
                     suspects: tuple[list[Future[list[str]]], list[Future[list[str]]]],
                     label: str) -> None:
     """Raise the problems ``build`` finds in the suspect rows (every copy of a repeated id,
-    with their subscriptions). SQL may compare ids otherwise than Reliquat (a collation
-    that ignores case or trailing spaces): a suspect ``build`` accepts is no problem."""
+    the items of a suspect subscription, and the subscriptions of both). SQL may compare ids
+    otherwise than Reliquat (a collation that ignores case or trailing spaces): a suspect
+    ``build`` accepts is no problem."""
     item_ids, sub_ids = ({key for found in futures for key in found.result()}
                          for futures in suspects)
     if not item_ids and not sub_ids:
@@ -361,6 +397,8 @@ def _refuse_unsound(conn: Connection, config: Config, entities: tuple[Entity, En
     item_entity, sub_entity = entities
     items, subs = item_entity.query.subquery("oi"), sub_entity.query.subquery("sb")
     item_rows = _rows_in(conn, select(items), items.c.item_id, sorted(item_ids))
+    item_rows += _rows_in(conn, select(items).where(items.c.item_id.not_in(item_ids)),
+                          items.c.subscription_id, sorted(sub_ids))
     wanted = sub_ids | {str(r.subscription_id) for r in item_rows}
     sub_rows = _rows_in(conn, select(subs), subs.c.subscription_id, sorted(wanted))
     build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows), config, label)

@@ -135,15 +135,20 @@ BROKEN = {
 }
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["subscriptions unkeyed", "keyed"])
 @pytest.mark.parametrize("case", BROKEN)
 def test_a_broken_ledger_is_refused_by_every_command_though_the_rows_are_not_selected(
-        tmp_path, case):
+        tmp_path, case, keyed):
     """The pushdown fetches a few rows, so the checks of the whole ledger (one row per id,
-    each item's subscription its customer's) run in the database first."""
+    each item's subscription its customer's) run in the database first: joined on a key,
+    else counted."""
     statement, expected = BROKEN[case]
     db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
     with sqlite3.connect(db) as connection:
         connection.execute(statement)
+        if keyed:
+            connection.execute("CREATE UNIQUE INDEX subscriptions_key "
+                               "ON subscriptions (subscription_id)")
     connection.close()
     assert problems_of_each_command(db, config) == {
         "validate": [expected], "extract": [expected], "commit": [expected]}
@@ -166,17 +171,23 @@ def test_a_subscription_twice_is_refused_by_validate_and_extract(tmp_path):
 
 
 @pytest.mark.database
-def test_an_item_twice_on_a_server_is_refused_by_extract(server_url):
+@pytest.mark.parametrize(("statement", "expected"), [
+    ("INSERT INTO open_items SELECT * FROM open_items WHERE item_id = 'I3'",
+     "open_items, column 'item_id', item I3: duplicate item 'I3': more than one row has it"),
+    ("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S3', 'F9', '2026-09-01', '2026-10-01', "
+     "9.50, 9.50, 'CHF', 0, 0)",
+     "open_items, column 'customer_id', item I9: customer 'C1' but subscription 'S3' "
+     "belongs to '0042'"),
+], ids=["an item twice", "another customer's subscription"])
+def test_a_broken_ledger_on_a_server_is_refused_by_extract(server_url, statement, expected):
     load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
     engine = create_engine(server_url)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO open_items SELECT * FROM open_items "
-                                "WHERE item_id = 'I3'"))
+        connection.execute(text(statement))
     engine.dispose()
     with pytest.raises(SourceError) as refused:
         read_for_rules(Location.of(server_url), Config(), RULES, committed=())
-    assert [str(p) for p in refused.value.problems] == [
-        "open_items, column 'item_id', item I3: duplicate item 'I3': more than one row has it"]
+    assert [str(p) for p in refused.value.problems] == [expected]
 
 
 def test_only_a_column_the_database_keeps_unique_alone_is_spared_the_search_for_repeats(
@@ -197,3 +208,36 @@ def test_only_a_column_the_database_keeps_unique_alone_is_spared_the_search_for_
                                       ("subscriptions", "subscriptions"))}
     engine.dispose()
     assert found == {"open_items": {"item_id"}, "v_items": set(), "subscriptions": set()}
+
+
+def test_an_amount_of_three_decimals_left_in_the_database_is_refused_by_extract(tmp_path):
+    """S1 is not flagged (0.50 + 9.505), so no query fetches I9; summed in whole cents, its
+    third decimal would be rounded away unseen."""
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    with sqlite3.connect(db) as connection:
+        connection.execute("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
+                           "'2026-09-01', '2026-10-01', 9.505, 9.505, 'CHF', 0, 0)")
+    connection.close()
+    expected = ["open_items, column 'original_amount', item I9: more than two decimals: '9.505'",
+                "open_items, column 'open_amount', item I9: more than two decimals: '9.505'"]
+    found = problems_of_each_command(db, Config())
+    assert (found["validate"], found["extract"]) == (expected, expected)
+
+
+@pytest.mark.database
+def test_an_amount_of_three_decimals_in_a_server_column_is_refused_by_extract(server_url):
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(server_url)
+    widen = ("ALTER TABLE open_items ALTER COLUMN open_amount TYPE NUMERIC(12, 3)"
+             if server_url.startswith("postgresql") else
+             "ALTER TABLE open_items MODIFY open_amount DECIMAL(12, 3)")
+    with engine.begin() as connection:
+        connection.execute(text("DROP VIEW v_items"))
+        connection.execute(text(widen))
+        connection.execute(text("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
+                                "'2026-09-01', '2026-10-01', 9.50, 9.505, 'CHF', 0, 0)"))
+    engine.dispose()
+    with pytest.raises(SourceError) as refused:
+        read_for_rules(Location.of(server_url), Config(), RULES, committed=())
+    assert [str(p) for p in refused.value.problems] == [
+        "open_items, column 'open_amount', item I9: more than two decimals: '9.505'"]
