@@ -58,7 +58,6 @@ T = TypeVar("T")
 SCANS_BESIDE = 2
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
 _UNDEFINED_FUNCTION = "42883"  # PostgreSQL: such as text <= date
-_ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # a GLOB: how SQLite's dates sort
 
 
 @dataclass(frozen=True)
@@ -277,15 +276,16 @@ def _sqlstate(exc: DBAPIError) -> str:
 
 def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
                     ) -> list[Select]:  # type: ignore[type-arg]
-    """Queries for a row whose values SQL would compare otherwise than the rules: an id or a
-    currency with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
-    so), a currency in small letters; and on SQLite, whose columns hold any value as it was
+    """Queries for a row whose values SQL would compare otherwise than the rules: an id
+    missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
+    so), a currency not of three capitals; and on SQLite, whose columns hold any value as it was
     written, an amount, date or flag in a form SQL does not read as the rules do (1'004.00
     casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0); an amount of more than two
     decimals. A server refuses such a value in a typed column; PostgreSQL refuses it in a
     text column, MariaDB warns (see ``_fetched``)."""
     currency = _as_text(conn, items.c.currency)
-    item_forms = [currency != func.upper(func.trim(currency)),
+    item_forms = [currency.is_(None), func.length(currency) != 3,
+                  currency != func.upper(currency),
                   *_untrimmed(conn, items.c.item_id, items.c.subscription_id,
                               items.c.customer_id)]
     if conn.dialect.name == "sqlite":
@@ -297,7 +297,9 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
 
 
 def _untrimmed(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:
-    return [_as_text(conn, key) != func.trim(_as_text(conn, key)) for key in keys]
+    """An id missing or with spaces around it."""
+    return [condition for key in keys for condition in
+            (key.is_(None), _as_text(conn, key) != func.trim(_as_text(conn, key)))]
 
 
 def _as_text(conn: Connection, key: ColumnElement) -> ColumnElement:
@@ -310,14 +312,17 @@ def _any_row(table: Subquery, conditions: list[ColumnElement]
 
 
 def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
+    """The common forms are tried first, and cheaply: an amount as printf writes it (0.50),
+    a date as date() does (2026-10-01)."""
     amount, due = items.c.open_amount, items.c.due_date
-    plain_amount = or_(func.typeof(amount) == "integer",
+    is_text = func.typeof(amount) == "text"
+    plain_amount = or_(and_(is_text, amount == func.printf("%.2f", amount)),
+                       func.typeof(amount) == "integer",
                        and_(func.typeof(amount) == "real", func.round(amount, 2) == amount),
-                       and_(func.typeof(amount) == "text", amount.op("GLOB")("*[0-9]*"),
+                       and_(is_text, amount.op("GLOB")("*[0-9]*"),
                             not_(amount.op("GLOB")("*[^0-9.+-]*")),
                             not_(amount.op("GLOB")("*.[0-9][0-9][0-9]*"))))
-    forms = [not_(plain_amount),
-             not_(and_(func.typeof(due) == "text", due.op("GLOB")(_ISO_DATE)))]
+    forms = [not_(plain_amount), due.is_(None), func.date(due).is_not(due)]
     for flag in (items.c.dunning_block, items.c.dispute):
         forms.append(not_(or_(flag.is_(None), flag.in_((0, 1)),
                               and_(func.typeof(flag) == "text", flag.in_(("0", "1", ""))))))
