@@ -32,6 +32,13 @@ def settings(folder: Path, toml: str) -> Config:
     return load_config(path)
 
 
+def run_sql(db: Path, *statements: str) -> None:
+    with sqlite3.connect(db) as connection:
+        for statement in statements:
+            connection.execute(statement)
+    connection.close()
+
+
 def erp_database(folder: Path) -> Path:
     return write_sqlite(folder / "erp.sqlite", item_table="OP", item_header=ERP_HEADER)
 
@@ -64,10 +71,8 @@ def test_a_bad_value_is_named_by_the_erp_table_and_column_in_every_command(tmp_p
     """An eligible small item of S1 with a text in a NUMERIC column and no such date: the
     pushdown used to fail on the text (SQLAlchemy converting the column it had reflected)."""
     db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
-    with sqlite3.connect(db) as connection:
-        connection.execute("INSERT INTO OP VALUES ('I9', 'C1', 'n', 'S1', 'F9', '2026-02-30', "
-                           "'2026-10-01', 'abc', 0.50, 'CHF', 0, 0)")
-    connection.close()
+    run_sql(db, "INSERT INTO OP VALUES ('I9', 'C1', 'n', 'S1', 'F9', '2026-02-30', "
+                "'2026-10-01', 'abc', 0.50, 'CHF', 0, 0)")
     expected = ["OP, column 'BELEGDATUM', item I9: no such date: '2026-02-30'",
                 "OP, column 'BETRAG', item I9: not an amount: 'abc'"]
     assert problems_of_each_command(db, config) == {
@@ -144,22 +149,16 @@ def test_a_broken_ledger_is_refused_by_every_command_though_the_rows_are_not_sel
     else counted."""
     statement, expected = BROKEN[case]
     db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
-    with sqlite3.connect(db) as connection:
-        connection.execute(statement)
-        if keyed:
-            connection.execute("CREATE UNIQUE INDEX subscriptions_key "
-                               "ON subscriptions (subscription_id)")
-    connection.close()
+    key = "CREATE UNIQUE INDEX subscriptions_key ON subscriptions (subscription_id)"
+    run_sql(db, statement, *([key] if keyed else []))
     assert problems_of_each_command(db, config) == {
         "validate": [expected], "extract": [expected], "commit": [expected]}
 
 
 def test_a_subscription_twice_is_refused_by_validate_and_extract(tmp_path):
     db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
-    with sqlite3.connect(db) as connection:
-        connection.execute("INSERT INTO subscriptions SELECT * FROM subscriptions "
-                           "WHERE subscription_id = 'S2'")
-    connection.close()
+    run_sql(db, "INSERT INTO subscriptions SELECT * FROM subscriptions "
+                "WHERE subscription_id = 'S2'")
     expected = ["subscriptions, column 'subscription_id', subscription S2: duplicate "
                 "subscription 'S2': more than one row has it"]
     with pytest.raises(SourceError) as refused:
@@ -193,14 +192,11 @@ def test_a_broken_ledger_on_a_server_is_refused_by_extract(server_url, statement
 def test_only_a_column_the_database_keeps_unique_alone_is_spared_the_search_for_repeats(
         tmp_path):
     db = tmp_path / "erp.sqlite"
-    with sqlite3.connect(db) as connection:
-        connection.execute("CREATE TABLE open_items (item_id TEXT PRIMARY KEY, "
-                           + ", ".join(f"{c} TEXT" for c in ITEM_HEADER[1:]) + ")")
-        connection.execute("CREATE TABLE subscriptions ("
-                           + ", ".join(f"{c} TEXT" for c in SUB_HEADER) + ", "
-                           "UNIQUE (subscription_id, customer_id))")
-        connection.execute("CREATE VIEW v_items AS SELECT * FROM open_items")
-    connection.close()
+    run_sql(db, "CREATE TABLE open_items (item_id TEXT PRIMARY KEY, "
+                + ", ".join(f"{c} TEXT" for c in ITEM_HEADER[1:]) + ")",
+            "CREATE TABLE subscriptions (" + ", ".join(f"{c} TEXT" for c in SUB_HEADER)
+            + ", UNIQUE (subscription_id, customer_id))",
+            "CREATE VIEW v_items AS SELECT * FROM open_items")
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as connection:
         found = {name: describe(connection, entity, Config(tables={entity: name}), "db").unique
@@ -214,10 +210,8 @@ def test_an_amount_of_three_decimals_left_in_the_database_is_refused_by_extract(
     """S1 is not flagged (0.50 + 9.505), so no query fetches I9; summed in whole cents, its
     third decimal would be rounded away unseen."""
     db = write_sqlite(tmp_path / "erp.sqlite")
-    with sqlite3.connect(db) as connection:
-        connection.execute("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
-                           "'2026-09-01', '2026-10-01', 9.505, 9.505, 'CHF', 0, 0)")
-    connection.close()
+    run_sql(db, "INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', '2026-09-01', "
+                "'2026-10-01', 9.505, 9.505, 'CHF', 0, 0)")
     expected = ["open_items, column 'original_amount', item I9: more than two decimals: '9.505'",
                 "open_items, column 'open_amount', item I9: more than two decimals: '9.505'"]
     found = problems_of_each_command(db, Config())
