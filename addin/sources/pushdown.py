@@ -57,6 +57,7 @@ from addin.sources.sql_keys import key_chunks, member_of
 T = TypeVar("T")
 SCANS_BESIDE = 2
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
+_TOO_LARGE = 10 ** 16  # an amount of more digits is refused by the exact reader
 _UNDEFINED_FUNCTION = "42883"  # PostgreSQL: such as text <= date
 
 
@@ -132,43 +133,48 @@ def _select_inside(conn: Connection, config: Config, item_entity: Entity, sub_en
         not_(is_eligible))
     with beside(conn) as run:  # the whole scans of the items run beside the selection
         misjudged = [run(_found(query)) for query in misjudged_forms(conn, items, subs)]
-        counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
-        kept_out = run(lambda c: _fetched(c, small_kept_out))
-        item_suspects, sub_suspects = ([run(work) for work in works]
-                                       for works in _suspects(item_entity, sub_entity))
+        try:
+            counted = run(lambda c: c.execute(select(func.count()).select_from(items)).scalar_one())
+            kept_out = run(lambda c: _fetched(c, small_kept_out))
+            item_suspects, sub_suspects = ([run(work) for work in works]
+                                           for works in _suspects(item_entity, sub_entity))
 
-        committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
-        touched_subs = sorted({str(r.subscription_id) for r in committed_open})
-        candidates = _fetched(conn, selection_sums(items, rules))
-        flagged_subs = {str(r.subscription_id) for r in candidates if r.total != 0}
-        zero_subs = {str(r.subscription_id) for r in candidates if r.total == 0}
+            committed_open = _rows_in(conn, select(items), items.c.item_id, list(committed))
+            touched_subs = sorted({str(r.subscription_id) for r in committed_open})
+            candidates = _fetched(conn, selection_sums(items, rules))
+            flagged_subs = {str(r.subscription_id) for r in candidates if r.total != 0}
+            zero_subs = {str(r.subscription_id) for r in candidates if r.total == 0}
 
-        # The register's subscriptions are judged in Python, on all their items.
-        touched_items = _rows_in(conn, select(items), items.c.subscription_id, touched_subs)
-        customers = sorted(_customers_of(conn, subs, flagged_subs | set(touched_subs)))
-        balances = run(lambda c: _balances(c, items, rules, customers))
+            # The register's subscriptions are judged in Python, on all their items.
+            touched_items = _rows_in(conn, select(items), items.c.subscription_id, touched_subs)
+            customers = sorted(_customers_of(conn, subs, flagged_subs | set(touched_subs)))
+            balances = run(lambda c: _balances(c, items, rules, customers))
 
-        rows = {str(r.item_id): r for r in committed_open}
-        rows.update((str(r.item_id), r) for r in touched_items)
-        rows.update((str(r.item_id), r) for r in
-                    _rows_in(conn, select(items).where(is_eligible), items.c.subscription_id,
-                             sorted(flagged_subs | zero_subs)))
-        unique_subs = {str(r.subscription_id): r for r in
-                       _rows_in(conn, select(subs), subs.c.customer_id, customers)}
-        rows.update((str(r.item_id), r) for r in kept_out.result())
-        missing_subs = {str(r.subscription_id) for r in rows.values()} - unique_subs.keys()
-        unique_subs.update((str(r.subscription_id), r) for r in
-                           _rows_in(conn, select(subs), subs.c.subscription_id,
-                                    sorted(missing_subs)))
+            rows = {str(r.item_id): r for r in committed_open}
+            rows.update((str(r.item_id), r) for r in touched_items)
+            rows.update((str(r.item_id), r) for r in
+                        _rows_in(conn, select(items).where(is_eligible), items.c.subscription_id,
+                                 sorted(flagged_subs | zero_subs)))
+            unique_subs = {str(r.subscription_id): r for r in
+                           _rows_in(conn, select(subs), subs.c.customer_id, customers)}
+            rows.update((str(r.item_id), r) for r in kept_out.result())
+            missing_subs = {str(r.subscription_id) for r in rows.values()} - unique_subs.keys()
+            unique_subs.update((str(r.subscription_id), r) for r in
+                               _rows_in(conn, select(subs), subs.c.subscription_id,
+                                        sorted(missing_subs)))
 
-        if any(found.result() for found in misjudged):
-            raise Misjudged
-        _refuse_unsound(conn, config, (item_entity, sub_entity), (item_suspects, sub_suspects),
-                        label)
-        ledger = build_ledger(item_entity.columns(list(rows.values())),
-                              sub_entity.columns(list(unique_subs.values())), config, label)
-        stats = PushdownStats(counted.result(), len(rows), len(unique_subs), len(candidates))
-        return ledger, balances.result(), stats
+            if any(found.result() for found in misjudged):
+                raise Misjudged
+            _refuse_unsound(conn, config, (item_entity, sub_entity), (item_suspects, sub_suspects),
+                            label)
+            ledger = build_ledger(item_entity.columns(list(rows.values())),
+                                  sub_entity.columns(list(unique_subs.values())), config, label)
+            stats = PushdownStats(counted.result(), len(rows), len(unique_subs), len(candidates))
+            return ledger, balances.result(), stats
+        except DBAPIError as exc:  # such as SQLite's integer overflow summing 10**17
+            if any(found.result() for found in misjudged):
+                raise Misjudged from exc
+            raise
 
 
 Work = Callable[[Connection], T]
@@ -280,9 +286,9 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
     so), a currency not of three capitals; and on SQLite, whose columns hold any value as it was
     written, an amount, date or flag in a form SQL does not read as the rules do (1'004.00
-    casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0); an amount of more than two
-    decimals. A server refuses such a value in a typed column; PostgreSQL refuses it in a
-    text column, MariaDB warns (see ``_fetched``)."""
+    casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows the
+    cents); an amount of more than two decimals. A server refuses such a value in a typed
+    column; PostgreSQL refuses it in a text column, MariaDB warns (see ``_fetched``)."""
     currency = _as_text(conn, items.c.currency)
     item_forms = [currency.is_(None), func.length(currency) != 3,
                   currency != func.upper(currency),
@@ -322,7 +328,8 @@ def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
                        and_(is_text, amount.op("GLOB")("*[0-9]*"),
                             not_(amount.op("GLOB")("*[^0-9.+-]*")),
                             not_(amount.op("GLOB")("*.[0-9][0-9][0-9]*"))))
-    forms = [not_(plain_amount), due.is_(None), func.date(due).is_not(due)]
+    forms = [not_(plain_amount), func.abs(amount) >= _TOO_LARGE, due.is_(None),
+             func.date(due).is_not(due)]
     for flag in (items.c.dunning_block, items.c.dispute):
         forms.append(not_(or_(flag.is_(None), flag.in_((0, 1)),
                               and_(func.typeof(flag) == "text", flag.in_(("0", "1", ""))))))

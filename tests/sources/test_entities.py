@@ -218,6 +218,16 @@ def test_an_amount_of_three_decimals_left_in_the_database_is_refused_by_extract(
     assert (found["validate"], found["extract"]) == (expected, expected)
 
 
+def test_an_amount_too_large_left_in_a_sqlite_file_is_refused_by_extract(tmp_path):
+    """Summed in SQL, it overflows; not fetched, it would not be seen."""
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    run_sql(db, "INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', '2026-09-01', "
+                "'2026-10-01', 9.50, '123456789012345678.00', 'CHF', 0, 0)")
+    found = problems_of_each_command(db, Config())
+    assert found["extract"] == found["validate"]
+    assert found["validate"][0].startswith("open_items, column 'open_amount', item I9: too large")
+
+
 @pytest.mark.database
 def test_an_amount_of_three_decimals_in_a_server_column_is_refused_by_extract(server_url):
     load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
