@@ -74,3 +74,14 @@ def _has_json_each(conn: Connection) -> bool:
             found = False
         conn.info["reliquat_json_each"] = found
     return bool(found)
+
+
+def rows_in(conn: Connection, query: object, column: ColumnElement, values: Sequence[str]
+            ) -> list:  # type: ignore[type-arg]
+    """The rows of ``query`` whose ``column`` is among ``values``, in as many statements as
+    the server's limits ask."""
+    rows: list = []  # type: ignore[type-arg]
+    for chunk in key_chunks(conn, values):
+        rows.extend(conn.execute(query.where(member_of(conn, column, chunk))  # type: ignore[attr-defined]
+                                 ).fetchall())
+    return rows

@@ -1,0 +1,231 @@
+"""What the database checks of the rows the pushdown does not hand over.
+
+The extract and the commit read part of a database; ``validate`` reads it whole. So that
+they refuse the same ledger, the rest is checked where it is: ids held twice, items of an
+unknown or another customer's subscription (``suspects``, whose rows then go through
+``build``, which names what is wrong), and values SQL would compare otherwise than the rules
+(``misjudged_forms``: the source is then read whole, by the exact reader).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Numeric,
+    Row,
+    Select,
+    Subquery,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.exc import DataError, DBAPIError
+
+from addin.config import Config
+from addin.sources.build import build_ledger
+from addin.sources.entities import Entity
+from addin.sources.sql_beside import Run, Work
+from addin.sources.sql_keys import rows_in
+
+SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
+_TOO_LARGE = 10 ** 16  # an amount of more digits is refused by the exact reader
+_UNDEFINED_FUNCTION = "42883"  # PostgreSQL: such as text <= date
+
+
+class Misjudged(Exception):
+    """SQL would compare some values otherwise than the rules: the selection cannot run there."""
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The checks of one selection, running beside it."""
+
+    misjudged: list[Future[bool]]
+    item_suspects: list[Future[list[str]]]
+    sub_suspects: list[Future[list[str]]]
+
+    @classmethod
+    def start(cls, conn: Connection, run: Run, items: Entity, subs: Entity) -> Checks:
+        item, sub = items.query.subquery("oi"), subs.query.subquery("sb")
+        misjudged = [run(_found(query)) for query in misjudged_forms(conn, item, sub)]
+        item_works, sub_works = _suspects(items, subs)
+        return cls(misjudged, [run(work) for work in item_works],
+                   [run(work) for work in sub_works])
+
+    def settle(self, conn: Connection, config: Config, entities: tuple[Entity, Entity],
+               label: str) -> None:
+        """Misjudged, or the problems ``build`` names in the suspect rows; else nothing."""
+        if self.found_misjudged():
+            raise Misjudged
+        _refuse_unsound(conn, config, entities, (self.item_suspects, self.sub_suspects), label)
+
+    def found_misjudged(self) -> bool:
+        return any(found.result() for found in self.misjudged)
+
+
+def fetched(conn: Connection, query: Select) -> Sequence[Row]:  # type: ignore[type-arg]
+    """Every row of ``query``, or Misjudged where a value of a text column is not a number,
+    date or flag as SQL reads them (1'000.00, 01.12.2026, oui): PostgreSQL refuses to convert
+    it or to compare the text with a date; MariaDB and MySQL warn and go on."""
+    try:
+        rows = conn.execute(query).fetchall()
+    except DBAPIError as exc:
+        if isinstance(exc, DataError) or _sqlstate(exc) == _UNDEFINED_FUNCTION:
+            raise Misjudged from exc
+        raise
+    if conn.dialect.name in ("mysql", "mariadb"):
+        warning = conn.exec_driver_sql("SHOW WARNINGS LIMIT 1").first()
+        if warning is not None and str(warning[0]) == "Warning":
+            raise Misjudged
+    return rows
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    return str(getattr(exc.orig, "sqlstate", "") or "")
+
+
+def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
+                    ) -> list[Select]:  # type: ignore[type-arg]
+    """Queries for a row whose values SQL would compare otherwise than the rules: an id
+    missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
+    so), a currency not of three capitals; and on SQLite, whose columns hold any value as it was
+    written, an amount, date or flag in a form SQL does not read as the rules do (1'004.00
+    casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows the
+    cents); an amount of more than two decimals. A server refuses such a value in a typed
+    column; PostgreSQL refuses it in a text column, MariaDB warns (see ``_fetched``)."""
+    currency = _as_text(conn, items.c.currency)
+    item_forms = [currency.is_(None), func.length(currency) != 3,
+                  currency != func.upper(currency),
+                  *untrimmed(conn, items.c.item_id, items.c.subscription_id,
+                              items.c.customer_id)]
+    if conn.dialect.name == "sqlite":
+        item_forms += _sqlite_forms(items)
+    else:  # more than two decimals: whole cents would round them away
+        item_forms.append(cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount)
+    sub_forms = untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
+    return [any_row(items, item_forms), any_row(subs, sub_forms)]
+
+
+def untrimmed(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:
+    """An id missing or with spaces around it."""
+    return [condition for key in keys for condition in
+            (key.is_(None), _as_text(conn, key) != func.trim(_as_text(conn, key)))]
+
+
+def _as_text(conn: Connection, key: ColumnElement) -> ColumnElement:
+    return key if conn.dialect.name == "sqlite" else cast(key, Text)
+
+
+def any_row(table: Subquery, conditions: list[ColumnElement]
+             ) -> Select:  # type: ignore[type-arg]
+    return select(literal(1)).select_from(table).where(or_(*conditions)).limit(1)
+
+
+def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
+    """The common forms are tried first, and cheaply: an amount as printf writes it (0.50),
+    a date as date() does (2026-10-01)."""
+    amount, due = items.c.open_amount, items.c.due_date
+    is_text = func.typeof(amount) == "text"
+    plain_amount = or_(and_(is_text, amount == func.printf("%.2f", amount)),
+                       func.typeof(amount) == "integer",
+                       and_(func.typeof(amount) == "real", func.round(amount, 2) == amount),
+                       and_(is_text, amount.op("GLOB")("*[0-9]*"),
+                            not_(amount.op("GLOB")("*[^0-9.+-]*")),
+                            not_(amount.op("GLOB")("*.[0-9][0-9][0-9]*"))))
+    forms = [not_(plain_amount), func.abs(amount) >= _TOO_LARGE, due.is_(None),
+             func.date(due).is_not(due)]
+    for flag in (items.c.dunning_block, items.c.dispute):
+        forms.append(not_(or_(flag.is_(None), flag.in_((0, 1)),
+                              and_(func.typeof(flag) == "text", flag.in_(("0", "1", ""))))))
+    return forms
+
+
+def _suspects(items: Entity, subs: Entity
+              ) -> tuple[list[Work[list[str]]], list[Work[list[str]]]]:
+    """Lookups of the item ids and the subscription ids that may break the ledger ``build``
+    checks, which sees only the rows fetched: ids held twice, and subscriptions used by
+    items of a customer they do not belong to, or unknown. A few of each are enough to
+    refuse the ledger."""
+    item, sub = items.query.subquery("oi"), subs.query.subquery("sb")
+    return (_repeats(items, item.c.item_id),
+            [_foreign(item, sub, "subscription_id" in subs.unique),
+             *_repeats(subs, sub.c.subscription_id)])
+
+
+def _repeats(entity: Entity, column: ColumnElement) -> list[Work[list[str]]]:
+    """The ids held twice, unless the database itself keeps them unique. Counted first: a
+    GROUP BY of a million ids takes MariaDB several times as long as a COUNT(DISTINCT)."""
+    if column.name in entity.unique:
+        return []
+    counted = select(func.count() - func.count(column.distinct()))
+    found = select(column).group_by(column).having(func.count() > 1).limit(SUSPECTS)
+    return [_keys_if(counted, found)]
+
+
+def _foreign(item: Subquery, sub: Subquery, sub_id_unique: bool) -> Work[list[str]]:
+    """Subscriptions some item names with another customer than theirs, or unknown. Joined
+    at once only on a subscription id the database keeps unique (so indexed): else the join
+    is a nested loop on MariaDB, and the (subscription, customer) pairs are counted first,
+    those of the items and the subscriptions together against the subscriptions' own."""
+    found = (select(item.c.subscription_id)
+             .select_from(item.outerjoin(sub, sub.c.subscription_id == item.c.subscription_id))
+             .where(or_(sub.c.subscription_id.is_(None),
+                        sub.c.customer_id != item.c.customer_id)).limit(SUSPECTS))
+    if sub_id_unique:
+        return _keys_if(None, found)
+
+    def pair(table: Subquery) -> ColumnElement:
+        return (cast(table.c.subscription_id, Text) + literal("\x1f")
+                + cast(table.c.customer_id, Text))
+
+    both = union_all(select(pair(item).label("pair")), select(pair(sub).label("pair"))
+                     ).subquery("pairs")
+    counted = select(select(func.count(both.c.pair.distinct())).scalar_subquery()
+                     - select(func.count(pair(sub).distinct())).scalar_subquery())
+    return _keys_if(counted, found)
+
+
+def _keys_if(counted: Select | None, found: Select  # type: ignore[type-arg]
+             ) -> Work[list[str]]:
+    """``found``'s keys, once ``counted`` (when given) says there are any."""
+    def work(conn: Connection) -> list[str]:
+        if counted is not None and not conn.execute(counted).scalar():
+            return []
+        return [str(key) for key in conn.execute(found).scalars() if key is not None]
+    return work
+
+
+def _found(query: Select) -> Work[bool]:  # type: ignore[type-arg]
+    return lambda conn: bool(fetched(conn, query))
+
+
+def _refuse_unsound(conn: Connection, config: Config, entities: tuple[Entity, Entity],
+                    suspects: tuple[list[Future[list[str]]], list[Future[list[str]]]],
+                    label: str) -> None:
+    """Raise the problems ``build`` finds in the suspect rows (every copy of a repeated id,
+    the items of a suspect subscription, and the subscriptions of both). SQL may compare ids
+    otherwise than Reliquat (a collation that ignores case or trailing spaces): a suspect
+    ``build`` accepts is no problem."""
+    item_ids, sub_ids = ({key for found in futures for key in found.result()}
+                         for futures in suspects)
+    if not item_ids and not sub_ids:
+        return
+    item_entity, sub_entity = entities
+    items, subs = item_entity.query.subquery("oi"), sub_entity.query.subquery("sb")
+    item_rows = rows_in(conn, select(items), items.c.item_id, sorted(item_ids))
+    item_rows += rows_in(conn, select(items).where(items.c.item_id.not_in(item_ids)),
+                          items.c.subscription_id, sorted(sub_ids))
+    wanted = sub_ids | {str(r.subscription_id) for r in item_rows}
+    sub_rows = rows_in(conn, select(subs), subs.c.subscription_id, sorted(wanted))
+    build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows), config, label)
