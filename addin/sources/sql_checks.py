@@ -103,12 +103,12 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     written, an amount, date or flag in a form SQL does not read as the rules do (1'004.00
     casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows the
     cents); an amount of more than two decimals. A server refuses such a value in a typed
-    column; PostgreSQL refuses it in a text column, MariaDB warns (see ``_fetched``)."""
+    column; PostgreSQL refuses it in a text column, MariaDB warns (see ``fetched``)."""
     currency = _as_text(conn, items.c.currency)
     item_forms = [currency.is_(None), func.length(currency) != 3,
                   currency != func.upper(currency),
                   *untrimmed(conn, items.c.item_id, items.c.subscription_id,
-                              items.c.customer_id)]
+                             items.c.customer_id)]
     if conn.dialect.name == "sqlite":
         item_forms += _sqlite_forms(items)
     else:  # more than two decimals: whole cents would round them away
