@@ -105,14 +105,15 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     cents); an amount of more than two decimals. A server refuses such a value in a typed
     column; PostgreSQL refuses it in a text column, MariaDB warns (see ``fetched``)."""
     currency = _as_text(conn, items.c.currency)
-    item_forms = [currency.is_(None), func.length(currency) != 3,
-                  currency != func.upper(currency),
+    item_forms = [currency.is_(None),
                   *untrimmed(conn, items.c.item_id, items.c.subscription_id,
                              items.c.customer_id)]
     if conn.dialect.name == "sqlite":
-        item_forms += _sqlite_forms(items)
-    else:  # more than two decimals: whole cents would round them away
-        item_forms.append(cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount)
+        item_forms += [not_(currency.op("GLOB")("[A-Z][A-Z][A-Z]")), *_sqlite_forms(items)]
+    else:
+        item_forms += [func.length(currency) != 3, currency != func.upper(currency),
+                       # more than two decimals, which whole cents would round away
+                       cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount]
     sub_forms = untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
     return [any_row(items, item_forms), any_row(subs, sub_forms)]
 
