@@ -1,6 +1,7 @@
 """The selection inside a database gives the selection of the whole ledger.
 
-The rules in ``addin.domain`` are the specification: on random ledgers written to SQLite,
+The rules in ``addin.domain`` are the specification: on random ledgers written to SQLite
+(and, fewer, to PostgreSQL and MariaDB),
 ``select`` over what the pushdown fetched (with the balances summed in SQL) must equal
 ``select`` over every record ``read_ledger`` builds; typed as a database holds them, or as
 text the way an export wrote them, where the pushdown must notice what SQL would misjudge.
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 
 from addin.config import Config
 from addin.domain.model import Rules
@@ -25,6 +27,7 @@ from addin.locations import Location
 from addin.sources import read_for_rules, read_ledger
 from tests.sources.small_ledger import ITEM_HEADER, SUB_HEADER, typed
 from tests.sources.test_file_selection import AS_OF, ledgers
+from tests.sources.test_pushdown import SQL_TYPES
 
 ROWS = list[tuple[str, ...]]
 
@@ -103,3 +106,43 @@ def test_the_pushdown_gives_the_whole_ledgers_selection(
     assert count == len(whole.items)
     selection = replace(select(part, rules, committed, balances), items_read=count)
     assert selection == select(whole, rules, committed)
+
+
+def write_server(url: str, items: ROWS, subs: ROWS, as_written: bool) -> None:
+    """The tables replaced: typed as a server holds a ledger, or every column text."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table, header, rows in (("open_items", ITEM_HEADER, items),
+                                    ("subscriptions", SUB_HEADER, subs)):
+            connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            kinds = {} if as_written else SQL_TYPES
+            columns = ", ".join(f"{h} {kinds.get(h, 'VARCHAR(80)')}" for h in header)
+            connection.execute(text(f"CREATE TABLE {table} ({columns})"))
+            if rows:
+                connection.execute(
+                    text(f"INSERT INTO {table} VALUES ({', '.join(':' + h for h in header)})"),
+                    [{h: cell if as_written else typed(h, cell)
+                      for h, cell in zip(header, row, strict=True)} for row in rows])
+    engine.dispose()
+
+
+@pytest.mark.database
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ledger=ledgers(), threshold=st.sampled_from(["0.00", "5.00", "7.50"]),
+       as_written=st.booleans(), data=st.data())
+def test_a_server_gives_the_whole_ledgers_selection(server_url, ledger, threshold, as_written,
+                                                    data) -> None:
+    items, subs = ledger
+    if as_written:
+        items = data.draw(written(items))
+    write_server(server_url, items, subs, as_written)
+    rules = Rules(threshold=Decimal(threshold), as_of=AS_OF)
+
+    part, balances, count = read_for_rules(Location.of(server_url), Config(), rules, {})
+    whole = read_ledger(server_url, Config())
+
+    if not as_written:
+        assert balances is not None, "a typed ledger is selected inside the database"
+    assert count == len(whole.items)
+    assert replace(select(part, rules, {}, balances), items_read=count) == select(whole, rules)
