@@ -71,12 +71,16 @@ def read_items_files(files: dict[str, Path], config: Config, subscription_ids: S
     items wherever they are, and the subscriptions of both; None when only the exact reader
     can say what is in the files."""
     with _prepared(files, config) as exports:
-        picked = None if exports is None else _items_picked(exports, subscription_ids,
-                                                            item_ids)
-        ledger = None if exports is None or picked is None else _ledger(exports, picked,
-                                                                        config, label)
+        ledger = None if exports is None else _items_ledger(exports, config, subscription_ids,
+                                                            item_ids, label)
     _release_unused()
     return ledger
+
+
+def _items_ledger(exports: Exports, config: Config, subscription_ids: Sequence[str],
+                  item_ids: Sequence[ItemId], label: str) -> Ledger | None:
+    picked = _items_picked(exports, subscription_ids, item_ids)
+    return None if picked is None else _ledger(exports, picked, config, label)
 
 
 def _narrowed(exports: Exports, config: Config, rules: Rules, committed: Iterable[ItemId],

@@ -49,7 +49,7 @@ from addin.sources.build import build_ledger
 from addin.sources.entities import Entity
 from addin.sources.sql_beside import Run, beside
 from addin.sources.sql_checks import Checks, Misjudged, any_row, fetched, untrimmed
-from addin.sources.sql_keys import key_chunks, member_of, rows_in
+from addin.sources.sql_keys import items_and_subscriptions, key_chunks, member_of, rows_in
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,7 @@ def _select_inside(conn: Connection, run: Run, entities: tuple[Entity, Entity], 
                    ) -> tuple[list[Row], list[Row], Future[Balances], PushdownStats]:
     """The rows the selection needs, the flagged customers' balances (still being summed)
     and the counts."""
-    items, subs = (entity.query.subquery(name) for entity, name in zip(entities, ("oi", "sb"),
-                                                                       strict=True))
+    items, subs = entities[0].query.subquery("oi"), entities[1].query.subquery("sb")
     threshold = int(rules.threshold * 100)
     is_eligible = eligible(items, rules)
     small_kept_out = select(items).where(
@@ -188,13 +187,7 @@ def read_items(conn: Connection, config: Config, item_entity: Entity, sub_entity
                any_row(subs, untrimmed(conn, subs.c.subscription_id))]
     if any(conn.execute(query).first() is not None for query in lookups):
         return None
-    # A list, not keyed by id: an id the source holds twice reaches build, which names it.
-    item_rows = rows_in(conn, select(items), items.c.subscription_id,
-                         sorted(set(subscription_ids)))
-    elsewhere = set(item_ids) - {str(r.item_id) for r in item_rows}
-    item_rows += rows_in(conn, select(items), items.c.item_id, sorted(elsewhere))
-    wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
-    sub_rows = rows_in(conn, select(subs), subs.c.subscription_id, wanted)
+    item_rows, sub_rows = items_and_subscriptions(conn, items, subs, subscription_ids, item_ids)
     return build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows),
                         config, label)
 

@@ -36,7 +36,7 @@ from addin.config import Config
 from addin.sources.build import build_ledger
 from addin.sources.entities import Entity
 from addin.sources.sql_beside import Run, Work
-from addin.sources.sql_keys import rows_in
+from addin.sources.sql_keys import items_and_subscriptions
 
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
 _TOO_LARGE = 10 ** 16  # an amount of more digits is refused by the exact reader
@@ -224,9 +224,5 @@ def _refuse_unsound(conn: Connection, config: Config, entities: tuple[Entity, En
         return
     item_entity, sub_entity = entities
     items, subs = item_entity.query.subquery("oi"), sub_entity.query.subquery("sb")
-    item_rows = rows_in(conn, select(items), items.c.item_id, sorted(item_ids))
-    item_rows += rows_in(conn, select(items).where(items.c.item_id.not_in(item_ids)),
-                          items.c.subscription_id, sorted(sub_ids))
-    wanted = sub_ids | {str(r.subscription_id) for r in item_rows}
-    sub_rows = rows_in(conn, select(subs), subs.c.subscription_id, sorted(wanted))
+    item_rows, sub_rows = items_and_subscriptions(conn, items, subs, sub_ids, item_ids)
     build_ledger(item_entity.columns(item_rows), sub_entity.columns(sub_rows), config, label)

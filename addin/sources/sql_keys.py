@@ -5,12 +5,13 @@ elsewhere, cut below each server's limit."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Connection,
+    Subquery,
     Text,
     any_,
     bindparam,
@@ -85,3 +86,17 @@ def rows_in(conn: Connection, query: object, column: ColumnElement, values: Sequ
         rows.extend(conn.execute(query.where(member_of(conn, column, chunk))  # type: ignore[attr-defined]
                                  ).fetchall())
     return rows
+
+
+def items_and_subscriptions(conn: Connection, items: Subquery, subs: Subquery,
+                            subscription_ids: Iterable[str], item_ids: Iterable[str]
+                            ) -> tuple[list, list]:  # type: ignore[type-arg]
+    """Every item of the given subscriptions, the given items wherever they are, and the
+    subscriptions of both. Lists, not keyed by id: an id held twice comes twice, for
+    ``build`` to name."""
+    item_rows = rows_in(conn, select(items), items.c.subscription_id,
+                        sorted(set(subscription_ids)))
+    elsewhere = set(item_ids) - {str(r.item_id) for r in item_rows}
+    item_rows += rows_in(conn, select(items), items.c.item_id, sorted(elsewhere))
+    wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
+    return item_rows, rows_in(conn, select(subs), subs.c.subscription_id, wanted)
