@@ -35,6 +35,16 @@ class Interrupts:
         raise _exception(number)
 
     @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """The block runs to its end; an interrupt that came meanwhile is raised after it.
+        For a database transaction: raised inside its commit, it leaves the driver's state
+        broken and the interrupt lost in an AssertionError."""
+        with self.held_back():
+            yield
+        if self.held:
+            raise _exception(self.held.pop(0))
+
+    @contextmanager
     def held_back(self) -> Iterator[None]:
         """The block runs to its end; interrupts that came meanwhile are kept in ``held``."""
         self.holding = True

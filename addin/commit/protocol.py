@@ -99,7 +99,8 @@ def publish(register: Register, entry: Entry, claimed: list[ClaimedItem],
         register.create()  # the first commit creates the register; later ones find it
         _make_folder(Path(plan.out_dir))  # a pending batch's folder exists: see _resolve
         try:
-            register.claim(_with_plan(entry, plan), claimed)
+            with interrupts.deferred():
+                register.claim(_with_plan(entry, plan), claimed)
             checkpoint("claimed")
             written = _write_privately(plan, outputs, workbook, stamps, audit_copy)
             checkpoint("written")

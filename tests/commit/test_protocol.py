@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import pytest
 
 from addin import api
 from addin.cli import main
+from addin.commit.interrupts import Terminated
 from addin.commit.protocol import recover
 from addin.register.location import default_register
 from addin.register.store import Register
@@ -182,6 +184,27 @@ def test_a_command_finishes_a_killed_commit_once_and_says_so_first(setup, monkey
     assert len(runs) == 1 and len(runs[0]) == 1, err
     assert err.index("Interrupted commit: batch B") < err.index("refused")
     assert "finished" in err and "already committed in batch B" in err
+
+
+def test_a_sigterm_during_the_claim_waits_for_its_transaction_then_undoes_the_batch(
+        setup, monkeypatch):
+    """Raised inside the register's commit, SIGTERM left SQLAlchemy's transaction broken and
+    came out as an AssertionError with a traceback (seen once in the kill loop)."""
+    _, review, out = setup
+    claim = Register.claim
+    finished: list[bool] = []
+
+    def interrupted_claim(register: Register, *args: object) -> None:
+        signal.raise_signal(signal.SIGTERM)  # handled at once: inside the claim
+        claim(register, *args)  # type: ignore[arg-type]
+        finished.append(True)
+
+    monkeypatch.setattr(Register, "claim", interrupted_claim)
+    with pytest.raises(Terminated):
+        api.commit(review, out, accept_proposals=True)
+    assert finished == [True]
+    assert Register(default_register()).entries() == []
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 def _fail_at(step: str) -> Callable[[str], None]:
