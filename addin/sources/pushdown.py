@@ -24,11 +24,13 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Date,
     Numeric,
     Row,
     Select,
@@ -41,6 +43,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from addin.config import Config
 from addin.domain.model import ItemId, Ledger, Rules
@@ -67,6 +71,27 @@ def cents(column: ColumnElement) -> ColumnElement:
     return cast(func.round(cast(column, Numeric(18, 2)) * 100), BigInteger)
 
 
+class a_date(FunctionElement[dt.date]):
+    """A date the server takes as a date. PyMySQL sends a date as text, and MariaDB compares
+    a text column with a text as texts, without a warning: '01.02.2027' < '2027-01-31'.
+    Cast, the text column is read as dates, and a form MariaDB cannot read warns."""
+
+    type = Date()
+    name = "a_date"
+    inherit_cache = True
+
+
+@compiles(a_date)
+def _cast_to_date(element: a_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+@compiles(a_date, "sqlite")
+def _iso_text(element: a_date, compiler: Any, **kw: Any) -> str:
+    """SQLite has no date type: its dates are ISO texts (CAST would make 2027 of them)."""
+    return str(compiler.process(element.clauses, **kw))
+
+
 def _flag(column: ColumnElement) -> ColumnElement:
     return func.coalesce(cast(column, BigInteger), 0)
 
@@ -75,7 +100,7 @@ def eligible(items: Subquery, rules: Rules) -> ColumnElement:
     cutoff = rules.as_of - dt.timedelta(days=rules.min_overdue_days)
     conditions = [
         cents(items.c.open_amount) != 0,
-        items.c.due_date <= cutoff,
+        items.c.due_date <= a_date(cutoff),
         _flag(items.c.dunning_block) == 0,
         _flag(items.c.dispute) == 0,
     ]
@@ -164,7 +189,7 @@ def _balances(conn: Connection, items: Subquery, rules: Rules, customers: Sequen
     """Each customer's whole and overdue balance per currency, summed in the database."""
     amount = cents(items.c.open_amount)
     query = (select(items.c.customer_id, items.c.currency, func.sum(amount).label("whole"),
-                    func.sum(case((items.c.due_date < rules.as_of, amount), else_=0))
+                    func.sum(case((items.c.due_date < a_date(rules.as_of), amount), else_=0))
                     .label("overdue"))
              .group_by(items.c.customer_id, items.c.currency))
     found: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}

@@ -134,6 +134,11 @@ AS_WRITTEN = {
     "a flag written as a word": [
         ("I4", "C1", "Müller Hans", "S1", "F4", "2026-09-01", "2026-10-01", "6.00", "6.00",
          "CHF", "oui", "0")],
+    # As text, 01.02.2027 sorts before 2027-01-31: a server comparing texts would count
+    # this item, not due until February, and S1 (0.50 + 6.00) would not be flagged.
+    "a due date as a Swiss export writes it": [
+        ("I4", "C1", "Müller Hans", "S1", "F4", "01.01.2027", "01.02.2027", "6.00", "6.00",
+         "CHF", "0", "0")],
     "an id with a space after it": [
         ("I4", "C1", "Müller Hans", "S1 ", "F4", "2026-09-01", "2026-10-01", "3.00", "3.00",
          "CHF", "0", "0")],
