@@ -41,6 +41,9 @@ from addin.sources.sql_keys import items_and_subscriptions
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
 _TOO_LARGE = 10 ** 16  # an amount of more digits is refused by the exact reader
 _UNDEFINED_FUNCTION = "42883"  # PostgreSQL: such as text <= date
+# A day as the exact reader takes it from a server's text (values.parse_date): a DATE or
+# DATETIME at midnight cast to text reads so too; a Swiss date is read whole.
+_ISO_DAY = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]00:00(:00)?)?$"
 
 
 class Misjudged(Exception):
@@ -99,11 +102,12 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
                     ) -> list[Select]:  # type: ignore[type-arg]
     """Queries for a row whose values SQL would compare otherwise than the rules: an id
     missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
-    so), a currency not of three capitals; and on SQLite, whose columns hold any value as it was
-    written, an amount, date or flag in a form SQL does not read as the rules do (1'004.00
-    casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows the
-    cents); an amount of more than two decimals. A server refuses such a value in a typed
-    column; PostgreSQL refuses it in a text column, MariaDB warns (see ``fetched``)."""
+    so), a currency not of three capitals, a due date not ISO (MariaDB reads 2026/10/01; a
+    server compares a time of day with a day); and on SQLite, whose columns hold any value
+    as it was written, an amount, date or flag in a form SQL does not read as the rules do
+    (1'004.00 casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows
+    the cents); an amount of more than two decimals. A server refuses such a value in a
+    typed column; PostgreSQL refuses it in a text column, MariaDB warns (see ``fetched``)."""
     currency = _as_text(conn, items.c.currency)
     item_forms = [currency.is_(None),
                   *untrimmed(conn, items.c.item_id, items.c.subscription_id,
@@ -111,9 +115,13 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     if conn.dialect.name == "sqlite":
         item_forms += [not_(currency.op("GLOB")("[A-Z][A-Z][A-Z]")), *_sqlite_forms(items)]
     else:
+        due = _as_text(conn, items.c.due_date)
         item_forms += [func.length(currency) != 3, currency != func.upper(currency),
                        # more than two decimals, which whole cents would round away
-                       cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount]
+                       cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount,
+                       # a date MariaDB reads and the rules do not (2026/10/01, 20261001),
+                       # or a time of day, which a server compares with a date
+                       due.is_(None), not_(due.regexp_match(_ISO_DAY))]
     sub_forms = untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
     return [any_row(items, item_forms), any_row(subs, sub_forms)]
 

@@ -245,3 +245,33 @@ def test_an_amount_of_three_decimals_in_a_server_column_is_refused_by_extract(se
         read_for_rules(Location.of(server_url), Config(), RULES, committed=())
     assert [str(p) for p in refused.value.problems] == [
         "open_items, column 'open_amount', item I9: more than two decimals: '9.505'"]
+
+
+@pytest.mark.database
+@pytest.mark.parametrize(("kind", "due", "expected"), [
+    ("text", "2026/10/01", "not a date (expected dd.mm.yyyy or yyyy-mm-dd): '2026/10/01'"),
+    ("text", "20261001", "not a date (expected dd.mm.yyyy or yyyy-mm-dd): '20261001'"),
+    ("timestamp", "2026-10-01 08:00:00",
+     "not a date (has a time): datetime.datetime(2026, 10, 1, 8, 0)"),
+], ids=["slashes", "no dashes", "a time of day"])
+def test_a_due_date_a_server_reads_but_the_rules_do_not_is_refused_by_extract(
+        server_url, kind, due, expected):
+    """MariaDB reads 2026/10/01 or 20261001 as a date, and a server compares a time of day
+    with a date, without a word; I9 is not fetched (S1, 0.50 + 9.50, is not flagged), so
+    only the search for such forms sees it."""
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    postgres = server_url.startswith("postgresql")
+    sql_type = {"text": "VARCHAR(80)", "timestamp": "TIMESTAMP" if postgres else "DATETIME"}
+    change = (f"ALTER TABLE open_items ALTER COLUMN due_date TYPE {sql_type[kind]}"
+              + (" USING due_date::text" if kind == "text" else "")
+              if postgres else f"ALTER TABLE open_items MODIFY due_date {sql_type[kind]}")
+    engine = create_engine(server_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP VIEW v_items"))
+        connection.execute(text(change))
+        connection.execute(text("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
+                                f"'2026-09-01', '{due}', 9.50, 9.50, 'CHF', 0, 0)"))
+    engine.dispose()
+    found = problems_of_each_command(server_url, Config())
+    assert found["validate"] == [f"open_items, column 'due_date', item I9: {expected}"]
+    assert found["extract"] == found["validate"]
