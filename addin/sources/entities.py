@@ -12,11 +12,27 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Label, Row, Select, column, inspect, null, select, text
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Label,
+    Numeric,
+    Row,
+    Select,
+    column,
+    inspect,
+    null,
+    select,
+    text,
+)
 from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Inspector
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.types import TypeEngine
 
 from addin.config import Config
 from addin.domain.problems import Problem, SourceError, Where
@@ -45,12 +61,15 @@ class Entity:
       headers: canonical column -> the column as the ERP names it, for those it has.
       unique: the canonical columns the database itself keeps unique (a primary key or a
         unique constraint or index on that column alone): no need to look for a repeat.
+      typed: the canonical columns a server's type keeps to what the rules read (a day, an
+        amount of at most two decimals): no need to look for another form.
     """
 
     label: str
     query: Select  # type: ignore[type-arg]
     headers: dict[str, str]
     unique: frozenset[str] = frozenset()
+    typed: frozenset[str] = frozenset()
 
     def columns(self, rows: Sequence[Row]) -> RawColumns:  # type: ignore[type-arg]
         """Rows of ``query`` (or of a SELECT of its every column) as ``build`` reads them."""
@@ -84,10 +103,11 @@ def _from_table(conn: Connection, entity: str, config: Config, database: str) ->
     schema, _, table_name = name.rpartition(".")
     inspector = inspect(conn)
     try:
-        names = [str(c["name"]) for c in inspector.get_columns(table_name, schema or None)]
+        reflected = inspector.get_columns(table_name, schema or None)
     except NoSuchTableError:
         raise SourceError([Problem(Where(database), f"missing table or view {name!r}")]
                           ) from None
+    names = [str(c["name"]) for c in reflected]
     positions = locate_columns(names, entity, config, Where(name))
     # Untyped columns: values come back as the driver gives them, and a bad one (a text in
     # a NUMERIC column of SQLite) reaches the checks that name it instead of failing here.
@@ -96,8 +116,22 @@ def _from_table(conn: Connection, entity: str, config: Config, database: str) ->
                      for c in _canonical(entity)))
     headers = {c: names[p] for c, p in positions.items()}
     kept_unique = _kept_unique(inspector, table_name, schema or None)
+    types = {str(c["name"]): c["type"] for c in reflected}
+    typed = (frozenset(c for c, header in headers.items() if _keeps_form(c, types[header]))
+             if conn.dialect.name != "sqlite" else frozenset())  # SQLite keeps any value
     return Entity(name, query, headers,
-                  frozenset(c for c, header in headers.items() if header in kept_unique))
+                  frozenset(c for c, header in headers.items() if header in kept_unique), typed)
+
+
+def _keeps_form(canonical: str, sql_type: TypeEngine[Any]) -> bool:
+    """A DATE holds a day (a DATETIME may hold a time of day); a DECIMAL of at most two
+    decimals an amount as the rules read it (a FLOAT is no DECIMAL)."""
+    if canonical.endswith("_date"):
+        return isinstance(sql_type, Date) and not isinstance(sql_type, DateTime)
+    if canonical.endswith("_amount"):
+        return (isinstance(sql_type, Numeric) and not isinstance(sql_type, Float)
+                and sql_type.scale is not None and sql_type.scale <= 2)
+    return False
 
 
 def _kept_unique(inspector: Inspector, table: str, schema: str | None) -> set[str]:

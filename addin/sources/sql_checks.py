@@ -61,7 +61,8 @@ class Checks:
     @classmethod
     def start(cls, conn: Connection, run: Run, items: Entity, subs: Entity) -> Checks:
         item, sub = items.query.subquery("oi"), subs.query.subquery("sb")
-        misjudged = [run(_found(query)) for query in misjudged_forms(conn, item, sub)]
+        misjudged = [run(_found(query))
+                     for query in misjudged_forms(conn, item, sub, items.typed)]
         item_works, sub_works = _suspects(items, subs)
         return cls(misjudged, [run(work) for work in item_works],
                    [run(work) for work in sub_works])
@@ -98,7 +99,8 @@ def _sqlstate(exc: DBAPIError) -> str:
     return str(getattr(exc.orig, "sqlstate", "") or "")
 
 
-def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
+def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
+                    typed: frozenset[str] = frozenset()
                     ) -> list[Select]:  # type: ignore[type-arg]
     """Queries for a row whose values SQL would compare otherwise than the rules: an id
     missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
@@ -107,7 +109,8 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     as it was written, an amount, date or flag in a form SQL does not read as the rules do
     (1'004.00 casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows
     the cents); an amount of more than two decimals. A server refuses such a value in a
-    typed column; PostgreSQL refuses it in a text column, MariaDB warns (see ``fetched``)."""
+    typed column; PostgreSQL refuses it in a text column, MariaDB warns (see ``fetched``).
+    A column in ``typed`` (see ``Entity``) holds no other form: it is not searched."""
     currency = _as_text(conn, items.c.currency)
     item_forms = [currency.is_(None),
                   *untrimmed(conn, items.c.item_id, items.c.subscription_id,
@@ -117,11 +120,12 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery
     else:
         due = _as_text(conn, items.c.due_date)
         item_forms += [func.length(currency) != 3, currency != func.upper(currency),
-                       # more than two decimals, which whole cents would round away
-                       cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount,
-                       # a date MariaDB reads and the rules do not (2026/10/01, 20261001),
-                       # or a time of day, which a server compares with a date
-                       due.is_(None), not_(due.regexp_match(_ISO_DAY))]
+                       due.is_(None)]
+        if "open_amount" not in typed:  # more than two decimals, which cents would round
+            item_forms.append(cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount)
+        if "due_date" not in typed:  # a date MariaDB reads and the rules do not
+            # (2026/10/01, 20261001), or a time of day, which a server compares with a day
+            item_forms.append(not_(due.regexp_match(_ISO_DAY)))
     sub_forms = untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
     return [any_row(items, item_forms), any_row(subs, sub_forms)]
 

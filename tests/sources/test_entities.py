@@ -275,3 +275,27 @@ def test_a_due_date_a_server_reads_but_the_rules_do_not_is_refused_by_extract(
     found = problems_of_each_command(server_url, Config())
     assert found["validate"] == [f"open_items, column 'due_date', item I9: {expected}"]
     assert found["extract"] == found["validate"]
+
+
+@pytest.mark.database
+def test_only_a_server_column_typed_as_a_day_or_an_amount_in_cents_is_spared_the_search(
+        server_url, tmp_path):
+    """A DATE holds a day and a DECIMAL(12, 2) an amount as the rules read them; a TIMESTAMP
+    may hold a time of day, a DECIMAL(12, 3) a third decimal, a SQLite column anything."""
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    postgres = server_url.startswith("postgresql")
+    engine = create_engine(server_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP VIEW v_items"))
+        for column, sql_type in (("due_date", "TIMESTAMP" if postgres else "DATETIME"),
+                                 ("open_amount", "NUMERIC(12, 3)")):
+            connection.execute(text(f"ALTER TABLE open_items ALTER COLUMN {column} TYPE {sql_type}"
+                                    if postgres else
+                                    f"ALTER TABLE open_items MODIFY {column} {sql_type}"))
+        typed = describe(connection, "open_items", Config(), "db").typed
+    engine.dispose()
+    sqlite_engine = create_engine(f"sqlite:///{write_sqlite(tmp_path / 'erp.sqlite')}")
+    with sqlite_engine.connect() as connection:
+        typed_in_sqlite = describe(connection, "open_items", Config(), "db").typed
+    sqlite_engine.dispose()
+    assert (typed, typed_in_sqlite) == ({"document_date", "original_amount"}, set())
