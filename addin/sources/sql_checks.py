@@ -9,7 +9,7 @@ unknown or another customer's subscription (``suspects``, whose rows then go thr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -40,6 +40,15 @@ from addin.sources.sql_keys import items_and_subscriptions
 
 SUSPECTS = 201  # ids of each kind looked at when the ledger is broken: past the problems shown
 _TOO_LARGE = 10 ** 16  # an amount of more digits is refused by the exact reader
+# A text amount SQLite reads as the rules do: GLOBs, cheaper than a regular expression,
+# which SQLite lacks.
+_PLAIN_AMOUNT_TEXT: tuple[Callable[[ColumnElement], ColumnElement], ...] = (
+    lambda a: a.op("GLOB")("*[0-9]*"),  # a digit
+    lambda a: not_(a.op("GLOB")("*[^0-9.+-]*")),  # nothing else than digits, point, sign
+    lambda a: not_(a.op("GLOB")("*.[0-9][0-9][0-9]*")),  # at most two decimals
+    lambda a: not_(a.op("GLOB")("*.*.*")),  # one point
+    lambda a: not_(a.op("GLOB")("?*[+-]*")),  # the sign first
+)
 _UNDEFINED_FUNCTION = "42883"  # PostgreSQL: such as text <= date
 # A day as the exact reader takes it from a server's text (values.parse_date): a DATE or
 # DATETIME at midnight cast to text reads so too; a Swiss date is read whole.
@@ -146,16 +155,14 @@ def any_row(table: Subquery, conditions: list[ColumnElement]
 
 
 def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
-    """The common forms are tried first, and cheaply: an amount as printf writes it (0.50),
-    a date as date() does (2026-10-01)."""
+    """An amount stored as a number of at most two decimals, or as a text of digits with at
+    most one point, two decimals and a sign first (SQLite casts 9.5.0 to 9.5 and 9- to 9, which the rules
+    refuse); a date as date() writes it (2026-10-01)."""
     amount, due = items.c.open_amount, items.c.due_date
-    is_text = func.typeof(amount) == "text"
-    plain_amount = or_(and_(is_text, amount == func.printf("%.2f", amount)),
+    plain_amount = or_(and_(func.typeof(amount) == "text",
+                            *(pattern(amount) for pattern in _PLAIN_AMOUNT_TEXT)),
                        func.typeof(amount) == "integer",
-                       and_(func.typeof(amount) == "real", func.round(amount, 2) == amount),
-                       and_(is_text, amount.op("GLOB")("*[0-9]*"),
-                            not_(amount.op("GLOB")("*[^0-9.+-]*")),
-                            not_(amount.op("GLOB")("*.[0-9][0-9][0-9]*"))))
+                       and_(func.typeof(amount) == "real", func.round(amount, 2) == amount))
     forms = [not_(plain_amount), func.abs(amount) >= _TOO_LARGE, due.is_(None),
              func.date(due).is_not(due)]
     for flag in (items.c.dunning_block, items.c.dispute):
