@@ -69,9 +69,10 @@ def may_hold_errors(path: Path, title: str) -> bool:
 def _stream_holds_errors(stream: IO[bytes]) -> bool:
     tail = b""
     while block := stream.read(_BLOCK):
-        if _holds_errors(tail + block):
+        seen = tail + block
+        if _holds_errors(seen):
             return True
-        tail = block[-(len(_ERROR_TYPE) - 1):]  # a mark cut between two blocks
+        tail = seen[-(len(_ERROR_TYPE) - 1):]  # a mark cut between two blocks
     return False
 
 
