@@ -163,12 +163,16 @@ def _arrow_integers(numbers: np.ndarray, dtype: type, arrow_type: pa.DataType) -
 
 
 def arrow_strings(texts: Sequence[str]) -> pa.Array:
-    """Short texts (ids), as Arrow strings."""
-    encoded = [text.encode("utf-8") for text in texts]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    return pa.Array.from_buffers(pa.string(), len(encoded),
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+    """Short texts (ids, names), as Arrow strings."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    data = "".join(texts).encode("utf-8")
+    if len(data) != lengths.sum():  # not all ASCII: each text's length in bytes differs
+        encoded = [text.encode("utf-8") for text in texts]
+        lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    offsets = np.zeros(len(texts) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(texts),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def numpy_of(column: pa.ChunkedArray | pa.Array) -> np.ndarray:

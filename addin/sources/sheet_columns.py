@@ -15,6 +15,7 @@ value, or that calamine cannot read, goes to the exact reader, which names the c
 from __future__ import annotations
 
 import operator
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
@@ -118,14 +119,13 @@ class _TypedColumn:
     equal (1.0 and True) share an index, as they share a parse in the exact reader."""
 
     def __init__(self) -> None:
-        self.index: dict[object, int] = {}
+        self.index: defaultdict[object, int] = defaultdict()
+        self.index.default_factory = self.index.__len__  # a new cell gets the next index
         self.chunks: list[np.ndarray] = []
 
     def add(self, cells: Sequence[object]) -> None:
-        index = self.index
-        for cell in dict.fromkeys(cells):
-            index.setdefault(cell, len(index))
-        self.chunks.append(np.fromiter(map(index.__getitem__, cells), np.int32, len(cells)))
+        self.chunks.append(np.fromiter(map(self.index.__getitem__, cells), np.int32,
+                                       len(cells)))
 
     def arrow(self) -> pa.Array:
         codes = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int32)

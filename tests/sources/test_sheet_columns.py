@@ -257,3 +257,20 @@ def test_an_error_mark_cut_between_two_blocks_is_found(tmp_path: Path,
         monkeypatch.setattr(errors, "_BLOCK", block)
         assert errors.may_hold_errors(source, "open_items")
     assert not errors.may_hold_errors(source, "subscriptions")
+
+
+def test_names_and_labels_beyond_ascii_are_read_as_the_exact_reader_reads_them(
+        tmp_path: Path) -> None:
+    items = [(*GOOD_ITEM[:2], "Müller Zoé", *GOOD_ITEM[3:]),
+             ("I2", *GOOD_ITEM[1:2], "Boillat", *GOOD_ITEM[3:4], 1234.0, *GOOD_ITEM[5:])]
+    subs = [(*GOOD_SUB[:5], "Électricité – Côte 1")]
+    source = write_ledger(tmp_path, items, subs, one_book=False)
+
+    ledger, balances, _ = read_for_rules(Location.of(source), CONFIG, RULES, ())
+
+    assert balances is not None
+    whole = read_ledger(source, CONFIG)
+    assert ledger.items == whole.items
+    assert [i.customer_name for i in ledger.items] == ["Müller Zoé", "Boillat"]
+    assert ledger.items[1].document_no == "1234"
+    assert ledger.subscriptions == whole.subscriptions
