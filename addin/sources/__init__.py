@@ -61,16 +61,16 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
     only part of their items, and how many items the source holds.
 
     A database does the selection itself (see pushdown), unless SQL would misjudge its values
-    as written; so does a folder of CSV exports, on its columns (see file_selection); else
-    the source is read whole.
+    as written; so do a folder of exports and a workbook, on their columns (see
+    file_selection); else the source is read whole.
     """
     database = _database(source)
     if database is None:
         from addin.sources.file_selection import read_selection_files
 
         committed = list(committed)
-        narrowed = _from_csv_folder(source, lambda files, label: read_selection_files(
-            files, config, rules, committed, label))
+        narrowed = _from_files(source, lambda files, sheets, label: read_selection_files(
+            files, config, rules, committed, label, sheets))
         if narrowed is not None:
             return narrowed
         ledger = read_ledger(source, config)
@@ -91,14 +91,14 @@ def read_for_rules(source: Location, config: Config, rules: Rules,
 def read_for_commit(source: Location, config: Config, subscription_ids: Sequence[str],
                     item_ids: Sequence[ItemId]) -> Ledger:
     """As the source shows them now: every open item of the given subscriptions, the given
-    items wherever they are, and the subscriptions of both (a workbook, or a database whose
-    ids SQL would misread, is read whole)."""
+    items wherever they are, and the subscriptions of both (a database whose ids SQL would
+    misread, or a file the columnar reader is unsure of, is read whole)."""
     database = _database(source)
     if database is None:
         from addin.sources.file_selection import read_items_files
 
-        narrowed = _from_csv_folder(source, lambda files, label: read_items_files(
-            files, config, subscription_ids, item_ids, label))
+        narrowed = _from_files(source, lambda files, sheets, label: read_items_files(
+            files, config, subscription_ids, item_ids, label, sheets))
         return narrowed if narrowed is not None else read_ledger(source, config)
     from addin.sources.pushdown import read_items
 
@@ -160,19 +160,23 @@ def _entity_file(folder: Path, entity: str) -> Path:
     return found
 
 
-def _from_csv_folder(source: Location, read: Callable[[dict[str, Path], str], T | None]
-                     ) -> T | None:
-    """What ``read`` makes of a folder of CSV exports on their columns (see file_selection);
-    None for any other source, or when only the exact reader can tell what is in them."""
-    folder = source.path
-    if source.is_url or not folder.is_dir():
-        return None
+FilesRead = Callable[[dict[str, Path], dict[str, str], str], T | None]
+
+
+def _from_files(source: Location, read: FilesRead[T]) -> T | None:
+    """What ``read`` makes of a folder of exports or of a workbook on their columns (see
+    file_selection), given each entity's file and, in a workbook, its sheet; None for a
+    database, or when only the exact reader can tell what is in them."""
+    path = source.path
     try:
-        files = {entity: _entity_file(folder, entity) for entity in ENTITIES}
-        if any(path.suffix.casefold() != ".csv" for path in files.values()):
+        if path.is_dir():
+            files, sheets = {entity: _entity_file(path, entity) for entity in ENTITIES}, {}
+        elif path.suffix.lower() in WORKBOOK_SUFFIXES:
+            files, sheets = dict.fromkeys(ENTITIES, path), {entity: entity for entity in ENTITIES}
+        else:
             return None
         with paused_gc():
-            return read(files, str(folder))
+            return read(files, sheets, str(path))
     except SourceError:  # the exact reader reports every problem of both files
         return None
 

@@ -20,10 +20,10 @@ runs and names the file, line and column in its own words.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -36,7 +36,14 @@ from addin.domain.money import ZERO
 from addin.sources.columns import Issues, parsed
 from addin.sources.csv_source import as_utf8, open_csv
 from addin.sources.table import RawColumns, clean_header, no_line
-from addin.sources.values import parse_amount, parse_currency, parse_date, parse_flag, parse_status
+from addin.sources.values import (
+    parse_amount,
+    parse_currency,
+    parse_date,
+    parse_flag,
+    parse_status,
+    parse_text,
+)
 
 T = TypeVar("T")
 
@@ -70,22 +77,53 @@ _INT64_ROOM = 2 ** 63 - 1
 
 @dataclass(frozen=True)
 class TextTable:
-    """One entity's cells as text, under canonical names, with its file's headers."""
+    """One entity's cells under canonical names, with its file's headers.
+
+    A CSV's cells are all text. A workbook's are typed (float, date, bool, text): a column
+    named in ``typed`` holds each row's index into its distinct cells as the reader gave them,
+    so they are parsed as the exact reader parses them; its other columns are text.
+    """
 
     label: str
     headers: dict[str, str]
     table: pa.Table
+    typed: Mapping[str, Sequence[object]] = field(default_factory=dict)
 
     def take(self, indices: np.ndarray) -> TextTable:
-        return TextTable(self.label, self.headers, self.table.take(arrow_indices(indices)))
+        return TextTable(self.label, self.headers, self.table.take(arrow_indices(indices)),
+                         self.typed)
+
+    def dictionary(self, name: str) -> tuple[np.ndarray, Sequence[object]]:
+        """Each row's index into the column's distinct cells, and those cells."""
+        if name in self.typed:
+            return numpy_of(self.table.column(name)), self.typed[name]
+        return _dictionary(self.table.column(name))
+
+    def cells(self, name: str) -> list[object]:
+        """The column's cells, row by row."""
+        if name in self.typed:
+            distinct = self.typed[name]
+            return [distinct[code] for code in numpy_of(self.table.column(name)).tolist()]
+        return self.table.column(name).to_pylist()
+
+
+class Export(Protocol):
+    """One entity's file as the columnar reader reads it: a CSV export, or a sheet."""
+
+    def read(self, selection: bool) -> TextTable | None:
+        """The columns the selection needs, or all the others; None when the exact reader
+        must say what is in the file."""
+
+    def unchanged(self) -> bool:
+        """Whether the file is still the one first read."""
 
 
 def raw_rows(*parts: TextTable) -> RawColumns:
     """The same rows of one file, read in parts, as the exact reader would hand them to
     ``build``."""
-    cells = {name: part.table.column(name).to_pylist()
-             for part in parts for name in part.table.column_names}
-    return RawColumns(parts[0].label, parts[0].headers, cells, no_line, texts=True)
+    cells = {name: part.cells(name) for part in parts for name in part.table.column_names}
+    texts = not any(part.typed for part in parts)
+    return RawColumns(parts[0].label, parts[0].headers, cells, no_line, texts=texts)
 
 
 @dataclass(frozen=True)
@@ -111,17 +149,30 @@ class ItemColumns:
 # pa.array() imports pandas (a third of a second) to ask whether it was given a Series;
 # arrays built from their buffers do not.
 def arrow_indices(indices: np.ndarray) -> pa.Array:
-    values = np.ascontiguousarray(indices, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+    return _arrow_integers(indices, np.int64, pa.int64())
+
+
+def arrow_codes(codes: np.ndarray) -> pa.Array:
+    """Indices into a list of distinct cells, as Arrow int32."""
+    return _arrow_integers(codes, np.int32, pa.int32())
+
+
+def _arrow_integers(numbers: np.ndarray, dtype: type, arrow_type: pa.DataType) -> pa.Array:
+    values: np.ndarray = np.ascontiguousarray(numbers, dtype=dtype)
+    return pa.Array.from_buffers(arrow_type, len(values), [None, pa.py_buffer(values)])
 
 
 def arrow_strings(texts: Sequence[str]) -> pa.Array:
-    """Short texts (ids), as Arrow strings."""
-    encoded = [text.encode("utf-8") for text in texts]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    return pa.Array.from_buffers(pa.string(), len(encoded),
-                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+    """Short texts (ids, names), as Arrow strings."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    data = "".join(texts).encode("utf-8")
+    if len(data) != lengths.sum():  # not all ASCII: each text's length in bytes differs
+        encoded = [text.encode("utf-8") for text in texts]
+        lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    offsets = np.zeros(len(texts) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(texts),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def numpy_of(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -160,6 +211,9 @@ class CsvExport:
         """Whether the file is still the one first read (its second read picks rows by
         their place in the first)."""
         return _stamp(self.path) == self.stamp
+
+    def read(self, selection: bool) -> TextTable | None:
+        return read_text_table(self, selection)
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -263,7 +317,7 @@ def others_checked(text: TextTable, config: Config) -> bool:
     table = text.table
     if "document_no" in table.column_names and not _clean_ids(table.column("document_no")):
         return False
-    return _vat_codes_known(table, config) and all(
+    return _vat_codes_known(text, config) and all(
         _distinct(text, canonical, parse, default, required) is not None
         for canonical, (parse, default, required) in _PARSED_LATER.items()
         if canonical in table.column_names)
@@ -302,8 +356,9 @@ def _distinct(text: TextTable, canonical: str, parse: Callable[[object], T], def
               required: bool) -> Distinct[T] | None:
     """Each row's parsed value as an index into the parsed distinct values; None if the exact
     reader would report any of them (it runs ``parsed`` on them, here only once each)."""
-    codes, values = _dictionary(text.table.column(canonical))
-    raw = RawColumns(text.label, text.headers, {canonical: values}, no_line, texts=True)
+    codes, values = text.dictionary(canonical)
+    raw = RawColumns(text.label, text.headers, {canonical: values}, no_line,
+                     texts=canonical not in text.typed)
     issues = Issues(raw, "value")
     converted = parsed(raw, canonical, parse, issues, default, required=required)
     if issues.found:
@@ -379,8 +434,8 @@ def _unique(column: pa.ChunkedArray) -> bool:
     return pc.count_distinct(column).as_py() == len(column)
 
 
-def _vat_codes_known(table: pa.Table, config: Config) -> bool:
-    if not config.vat_rates or "vat_code" not in table.column_names:
+def _vat_codes_known(text: TextTable, config: Config) -> bool:
+    if not config.vat_rates or "vat_code" not in text.table.column_names:
         return True
     known = set(config.vat_rates) | {""}
-    return all(code.strip() in known for code in _dictionary(table.column("vat_code"))[1])
+    return all(parse_text(code) in known for code in text.dictionary("vat_code")[1])

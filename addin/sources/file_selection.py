@@ -1,4 +1,4 @@
-"""The pushdown's selection for a folder of CSV exports, run on its columns.
+"""The pushdown's selection for a folder of CSV exports or a workbook, run on its columns.
 
 It returns what a database returns (see pushdown): the eligible items of each subscription
 that is flagged or nets to zero, every small item a rule keeps out, the register's items still
@@ -10,7 +10,7 @@ whole ledger; only that part becomes records. Rows keep the file's order.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +27,7 @@ from addin.domain.problems import SourceError
 from addin.domain.rules import Balances, eligible_until
 from addin.sources.build import build_ledger
 from addin.sources.columnar import (
-    CsvExport,
+    Export,
     ItemColumns,
     SubscriptionColumns,
     TextTable,
@@ -37,12 +37,11 @@ from addin.sources.columnar import (
     others_checked,
     prepare,
     raw_rows,
-    read_text_table,
     subscription_columns,
 )
 
 Narrowed = tuple[Ledger, Balances, int]
-Exports = dict[str, CsvExport]
+Exports = dict[str, Export]
 
 
 @dataclass(frozen=True)
@@ -55,10 +54,13 @@ class Picked:
 
 
 def read_selection_files(files: dict[str, Path], config: Config, rules: Rules,
-                         committed: Iterable[ItemId], label: str) -> Narrowed | None:
+                         committed: Iterable[ItemId], label: str,
+                         sheets: Mapping[str, str] | None = None) -> Narrowed | None:
     """The part of the ledger the rules need, the balances of its customers and the number of
-    items in the files; None when only the exact reader can say what is in them."""
-    with _prepared(files, config) as exports:
+    items in the files; None when only the exact reader can say what is in them.
+
+    ``files``: each entity's .csv, or workbook: the sheet ``sheets`` names, else its first."""
+    with _prepared(files, config, sheets or {}) as exports:
         narrowed = None if exports is None else _narrowed(exports, config, rules, committed,
                                                           label)
     _release_unused()
@@ -66,11 +68,12 @@ def read_selection_files(files: dict[str, Path], config: Config, rules: Rules,
 
 
 def read_items_files(files: dict[str, Path], config: Config, subscription_ids: Sequence[str],
-                     item_ids: Sequence[ItemId], label: str) -> Ledger | None:
+                     item_ids: Sequence[ItemId], label: str,
+                     sheets: Mapping[str, str] | None = None) -> Ledger | None:
     """As the pushdown's ``read_items``: every item of the given subscriptions, the given
     items wherever they are, and the subscriptions of both; None when only the exact reader
-    can say what is in the files."""
-    with _prepared(files, config) as exports:
+    can say what is in the files (``files`` and ``sheets`` as for ``read_selection_files``)."""
+    with _prepared(files, config, sheets or {}) as exports:
         ledger = None if exports is None else _items_ledger(exports, config, subscription_ids,
                                                             item_ids, label)
     _release_unused()
@@ -135,18 +138,28 @@ def _among(column: pa.ChunkedArray, keys: Iterable[str]) -> np.ndarray:
 
 
 @contextmanager
-def _prepared(files: dict[str, Path], config: Config) -> Iterator[Exports | None]:
-    """Both exports ready for Arrow (None when a UTF-8 copy could not be written), with a
+def _prepared(files: dict[str, Path], config: Config, sheets: Mapping[str, str]
+              ) -> Iterator[Exports | None]:
+    """Both exports ready to be read (None when a UTF-8 copy could not be written), with a
     folder for the copies, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="reliquat-csv-") as spare:
-        exports = {entity: prepare(files[entity], entity, config, Path(spare))
-                   for entity in ENTITIES}
+        exports = {entity: _export(files[entity], sheets.get(entity), entity, config,
+                                   Path(spare)) for entity in ENTITIES}
         yield None if None in exports.values() else cast(Exports, exports)
 
 
+def _export(path: Path, sheet: str | None, entity: str, config: Config, spare: Path
+            ) -> Export | None:
+    if path.suffix.casefold() == ".csv":
+        return prepare(path, entity, config, spare)
+    from addin.sources.sheet_columns import SheetExport
+
+    return SheetExport(path, sheet, entity, config)
+
+
 def _checked(exports: Exports) -> tuple[ItemColumns, SubscriptionColumns] | None:
-    sub_text = read_text_table(exports["subscriptions"], selection=True)
-    item_text = read_text_table(exports["open_items"], selection=True)
+    sub_text = exports["subscriptions"].read(selection=True)
+    item_text = exports["open_items"].read(selection=True)
     if sub_text is None or item_text is None:
         return None
     subs = subscription_columns(sub_text)
@@ -160,7 +173,7 @@ def _ledger(exports: Exports, picked: dict[str, Picked], config: Config, label: 
     exact reader wants it."""
     raw = []
     for entity in ENTITIES:
-        others = read_text_table(exports[entity], selection=False)
+        others = exports[entity].read(selection=False)
         part = picked[entity]
         changed = not exports[entity].unchanged()
         if others is None or changed or others.table.num_rows != part.size:

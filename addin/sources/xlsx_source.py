@@ -7,7 +7,8 @@ sheet's row numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,14 @@ def read_sheet_columns(path: Path, sheet: str | None, entity: str,
 
 
 def _sheet_rows(path: Path, sheet: str | None) -> tuple[Sequence[Sequence[object]], str]:
+    with open_sheet(path, sheet) as (book, name):
+        return _with_errors(path, name, book), name
+
+
+@contextmanager
+def open_sheet(path: Path, sheet: str | None) -> Iterator[tuple[CalamineWorkbook, str]]:
+    """The workbook, open, and the name of the sheet meant (``None``: the first one; else
+    the one of that name, whatever its case if only one fits)."""
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own types for files it cannot read
@@ -56,7 +65,7 @@ def _sheet_rows(path: Path, sheet: str | None) -> tuple[Sequence[Sequence[object
             if len(same) != 1:
                 raise SourceError([Problem(Where(str(path)), f"missing sheet {name!r}")])
             name = same[0]
-        return _with_errors(path, name, book), name
+        yield book, name
 
 
 def _with_errors(path: Path, name: str, book: CalamineWorkbook) -> list[list[Any]]:

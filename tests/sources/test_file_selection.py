@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -102,20 +102,31 @@ def test_the_commit_reads_what_the_pushdown_would_read(
     items, subs = ledger
     folder = tmp_path_factory.mktemp("csv")
     write(folder, items, subs)
-    wanted_subs = data.draw(st.lists(st.sampled_from([s[0] for s in subs]), max_size=3))
-    wanted_items = data.draw(st.lists(st.sampled_from([i[0] for i in items]), max_size=3)
-                             ) if items else []
+    wanted_subs, wanted_items = commit_keys(data, items, subs)
 
     part = read_items_files(csv_files(folder), CONFIG, wanted_subs, wanted_items, str(folder))
-    whole = read_ledger(folder, CONFIG)
 
+    assert_read_as_pushdown(part, read_ledger(folder, CONFIG), wanted_subs, wanted_items)
+    assert read_for_commit(Location.of(folder), CONFIG, wanted_subs, wanted_items) == part
+
+
+def commit_keys(data: st.DataObject, items: Sequence[Sequence[object]],
+                subs: Sequence[Sequence[object]]) -> tuple[list[str], list[str]]:
+    """Some subscriptions and some items, as a commit asks for them."""
+    wanted_subs = data.draw(st.lists(st.sampled_from([str(s[0]) for s in subs]), max_size=3))
+    wanted_items = data.draw(st.lists(st.sampled_from([str(i[0]) for i in items]), max_size=3)
+                             ) if items else []
+    return wanted_subs, wanted_items
+
+
+def assert_read_as_pushdown(part: Ledger | None, whole: Ledger, wanted_subs: list[str],
+                            wanted_items: list[str]) -> None:
     assert part is not None
     expected = [i for i in whole.items
                 if i.subscription_id in wanted_subs or i.item_id in wanted_items]
     assert part.items == tuple(expected)
     assert set(part.subscriptions) == set(wanted_subs) | {i.subscription_id for i in expected}
     assert all(part.subscriptions[k] == whole.subscriptions[k] for k in part.subscriptions)
-    assert read_for_commit(Location.of(folder), CONFIG, wanted_subs, wanted_items) == part
 
 
 def test_read_for_rules_narrows_a_csv_folder(tmp_path: Path) -> None:
@@ -163,14 +174,19 @@ def test_a_bad_export_is_refused_in_the_exact_readers_words(tmp_path: Path, item
     rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
     assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), str(tmp_path)) is None
 
-    with pytest.raises(SourceError) as fast:
-        read_for_rules(Location.of(tmp_path), CONFIG, rules, ())
-    with pytest.raises(SourceError) as exact:
-        read_ledger(tmp_path, CONFIG)
+    refused = refused_alike(tmp_path, rules)
+    assert problem in refused
+    assert "line" in refused
 
+
+def refused_alike(source: Path, rules: Rules) -> str:
+    """What the exact reader says of the source, which read_for_rules must say too."""
+    with pytest.raises(SourceError) as fast:
+        read_for_rules(Location.of(source), CONFIG, rules, ())
+    with pytest.raises(SourceError) as exact:
+        read_ledger(source, CONFIG)
     assert str(fast.value) == str(exact.value)
-    assert problem in str(fast.value)
-    assert "line" in str(fast.value)
+    return str(fast.value)
 
 
 @pytest.mark.parametrize("space", list(PYTHON_SPACE))

@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from addin.workbook.ooxml.stamping.package import CannotPatch, read_book
 from addin.workbook.ooxml.stamping.rows import column_index
@@ -24,6 +25,8 @@ _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s(?=[^>]*\bt=[\"']e[\"'])([^>]*)(?<!/)>(
                          re.DOTALL)
 _REFERENCE = re.compile(rb"\br=[\"']([A-Z]+)([0-9]+)[\"']")
 _VALUE = re.compile(rb"(<(?:\w+:)?v>)([^<]*)(</(?:\w+:)?v>)")
+_ERROR_TYPE = b't="e"'  # or with single quotes, as long
+_BLOCK = 1 << 22
 
 
 class UnplacedError(Exception):
@@ -47,6 +50,30 @@ def error_cells(path: Path, only: str | None = None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise DamagedPackage(str(exc) or type(exc).__name__) from exc
     return found
+
+
+def may_hold_errors(path: Path, title: str) -> bool:
+    """Whether sheet ``title`` may hold an error cell: its XML is read in blocks, not whole (a
+    sheet of a million rows is hundreds of MB of it). True when the package cannot tell."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = read_book(archive).sheets.get(title)
+            if part is None or part not in archive.NameToInfo:
+                return True
+            with archive.open(part) as stream:
+                return _stream_holds_errors(stream)
+    except (CannotPatch, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
+        return True
+
+
+def _stream_holds_errors(stream: IO[bytes]) -> bool:
+    tail = b""
+    while block := stream.read(_BLOCK):
+        seen = tail + block
+        if _holds_errors(seen):
+            return True
+        tail = seen[-(len(_ERROR_TYPE) - 1):]  # a mark cut between two blocks
+    return False
 
 
 def _cells(title: str, xml: bytes) -> dict[tuple[int, int], CellError]:
