@@ -156,8 +156,8 @@ def any_row(table: Subquery, conditions: list[ColumnElement]
 
 def _sqlite_forms(items: Subquery) -> list[ColumnElement]:
     """An amount stored as a number of at most two decimals, or as a text of digits with at
-    most one point, two decimals and a sign first (SQLite casts 9.5.0 to 9.5 and 9- to 9, which the rules
-    refuse); a date as date() writes it (2026-10-01)."""
+    most one point, two decimals and a sign first (SQLite casts 9.5.0 to 9.5 and 9- to 9,
+    which the rules refuse); a date as date() writes it (2026-10-01)."""
     amount, due = items.c.open_amount, items.c.due_date
     plain_amount = or_(and_(func.typeof(amount) == "text",
                             *(pattern(amount) for pattern in _PLAIN_AMOUNT_TEXT)),
