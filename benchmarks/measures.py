@@ -57,7 +57,8 @@ def _figures(stages: MeasuredStages, wall: float, **extra: object) -> dict:
 
 
 def prepare_source(kind: str, size: int, work: Path) -> Path:
-    """Generate (once) the ledger of a case: SQLite, its CSV export, or a dirty ledger."""
+    """Generate (once) the ledger of a case: SQLite, its CSV or xlsx export, or a dirty
+    ledger."""
     from addin.demo.ledger import generate_ledger, write_csv_folder
 
     work.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,46 @@ def prepare_source(kind: str, size: int, work: Path) -> Path:
         if not (folder / "open_items.csv").exists():
             write_csv_folder(path, folder)
         return folder
+    if kind == "xlsx":
+        folder = work / f"xlsx-{size}"
+        if not (folder / "subscriptions.xlsx").exists():  # written last
+            _write_xlsx_folder(path, folder)
+        return folder
     return path
+
+
+_XLSX_DATES = {"document_date", "due_date", "end_date", "next_bill_date"}
+_XLSX_NUMBERS = {"original_amount", "open_amount", "dunning_block", "dispute"}
+
+
+def _write_xlsx_folder(ledger: Path, folder: Path) -> None:
+    """Both tables as workbooks an ERP's Excel export gives: dates and amounts as typed
+    cells, ids and names as texts (XlsxWriter, constant memory)."""
+    import sqlite3
+
+    import xlsxwriter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(ledger) as connection:
+        for table in ("open_items", "subscriptions"):
+            cursor = connection.execute(f"SELECT * FROM {table}")
+            names = [d[0] for d in cursor.description]
+            book = xlsxwriter.Workbook(str(folder / f"{table}.xlsx"), {"constant_memory": True})
+            sheet = book.add_worksheet(table)
+            day = book.add_format({"num_format": "dd.mm.yyyy"})
+            sheet.write_row(0, 0, names)
+            for r, row in enumerate(cursor, start=1):
+                for c, (name, value) in enumerate(zip(names, row, strict=True)):
+                    if value in (None, ""):
+                        continue
+                    if name in _XLSX_DATES:
+                        sheet.write_datetime(r, c, dt.datetime.fromisoformat(str(value)), day)
+                    elif name in _XLSX_NUMBERS:
+                        sheet.write_number(r, c, float(value))
+                    else:
+                        sheet.write_string(r, c, str(value))
+            book.close()
+    connection.close()
 
 
 def _installation(work: Path):  # type: ignore[no-untyped-def]

@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="SQLite ledger sizes in open items (comma separated)")
     parser.add_argument("--csv-size", type=int, default=1_000_000,
                         help="size of the CSV export case (0 to skip)")
+    parser.add_argument("--xlsx-size", type=int, default=0,
+                        help="size of the xlsx export case (0 to skip; writing it takes "
+                             "minutes)")
     parser.add_argument("--dirty", type=int, default=100_000,
                         help="flagged subscriptions of the dirty ledger (0 to skip)")
     parser.add_argument("--servers", default="postgresql,mariadb",
@@ -67,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.csv_size:
         results.append(run_case(f"csv-{args.csv_size}", "csv", args.csv_size, args,
                                 references=args.csv_size <= args.references_up_to))
+    if args.xlsx_size:  # no reference: pandas.read_excel takes minutes
+        results.append(run_case(f"xlsx-{args.xlsx_size}", "xlsx", args.xlsx_size, args,
+                                references=False))
     if args.dirty:
         results.append(run_case(f"dirty-{args.dirty}", "dirty", args.dirty, args,
                                 references=False, commit=True))
