@@ -104,7 +104,10 @@ class TextTable:
         if name in self.typed:
             distinct = self.typed[name]
             return [distinct[code] for code in numpy_of(self.table.column(name)).tolist()]
-        return self.table.column(name).to_pylist()
+        column = self.table.column(name)
+        if pa.types.is_dictionary(column.type):  # to_pylist would turn the whole dictionary
+            column = column.cast(column.type.value_type)  # into Python objects first: 10×
+        return column.to_pylist()
 
 
 class Export(Protocol):
