@@ -54,6 +54,8 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
     items_by_row: dict[tuple[str, str], list[ReviewItem]] = defaultdict(list)
     for item in review.items:
         items_by_row[(item.subscription_id, item.currency)].append(item)
+    action_column = review.column("residuals", "action")
+    check = _Check(review, file, reading.problems)
     for row in review.rows:
         if row.accept and not (is_yes(row.accept) or is_no(row.accept)):
             reading.problems.append(Problem(Where(file, row.line,
@@ -64,7 +66,7 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
         if not is_accepted(row, accept_proposals):
             continue
         where = Where(file, row.line, record=f"subscription {row.subscription_id}")
-        action = _action(row, where, review.column("residuals", "action"), reading.problems)
+        action = _action(row, where, action_column, reading.problems)
         if action is None or not policy(action).posts:
             continue  # KEEP: left open for dunning, nothing to post
         if row.batch:
@@ -72,7 +74,6 @@ def read_decisions(review: Review, file: str, accept_proposals: bool,
             continue
         items = items_by_row.get((row.subscription_id, row.currency), [])
         extracted = _extracted(row, items)
-        check = _Check(review, file, reading.problems)
         intact = check.sealed(row, items, extracted, secret) if secret else \
             check.consistent(row, items)
         if not intact:

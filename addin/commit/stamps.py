@@ -22,14 +22,15 @@ def commit_stamps(review: Review, reading: Reading, checks: CheckResult, batch: 
                   vat: dict[str, Decimal]) -> Stamps:
     stamps = Stamps()
     language = review.language
+    committed = say(text("stamped", "committed {at}", at=f"{at:%d.%m.%Y %H:%M}"), language)
+    item_lines = reading.item_lines
     for decision in batch.decisions:
         line = decision.where.line
         assert line is not None
         stamps.residuals[(line, "batch")] = batch.batch_id
-        stamps.residuals[(line, "check")] = say(text("stamped", "committed {at}",
-                                                     at=f"{at:%d.%m.%Y %H:%M}"), language)
+        stamps.residuals[(line, "check")] = committed
         for item in decision.items:
-            stamps.items[(reading.item_lines[item.item_id], "batch")] = batch.batch_id
+            stamps.items[(item_lines[item.item_id], "batch")] = batch.batch_id
     for decision, problems in checks.stale:
         line = decision.where.line
         assert line is not None

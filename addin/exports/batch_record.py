@@ -127,5 +127,8 @@ def _value(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per row
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODER.encode(value)

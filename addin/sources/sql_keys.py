@@ -96,7 +96,16 @@ def items_and_subscriptions(conn: Connection, items: Subquery, subs: Subquery,
     ``build`` to name."""
     item_rows = rows_in(conn, select(items), items.c.subscription_id,
                         sorted(set(subscription_ids)))
-    elsewhere = set(item_ids) - {str(r.item_id) for r in item_rows}
+    elsewhere = set(item_ids) - _texts_of(item_rows, "item_id")
     item_rows += rows_in(conn, select(items), items.c.item_id, sorted(elsewhere))
-    wanted = sorted(set(subscription_ids) | {str(r.subscription_id) for r in item_rows})
+    wanted = sorted(set(subscription_ids) | _texts_of(item_rows, "subscription_id"))
     return item_rows, rows_in(conn, select(subs), subs.c.subscription_id, wanted)
+
+
+def _texts_of(rows: list, name: str) -> set[str]:  # type: ignore[type-arg]
+    """One column of every row, as text. By position: a row's attribute costs three times
+    as much, on the half million rows of a large commit."""
+    if not rows:
+        return set()
+    at = rows[0]._fields.index(name)
+    return {str(row[at]) for row in rows}

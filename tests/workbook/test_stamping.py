@@ -14,6 +14,7 @@ import pytest
 
 from addin import api
 from addin.domain.problems import WorkbookError
+from addin.domain.texts import text
 from addin.workbook.ooxml.calamine import read_sheets
 from addin.workbook.ooxml.package import describe_package
 from addin.workbook.ooxml.stamping import CannotPatch, write_stamped
@@ -602,3 +603,29 @@ def test_the_patched_review_opens_in_libreoffice_with_its_vba(review: Path):
     assert seen["cells"]["Items!L3"] == BATCH
     assert seen["cells"]["Journal!H3"] == 0.5
     assert "Ribbon" in next(iter(seen["basic"].values()))
+
+
+def test_a_check_said_as_a_text_keeps_its_run_in_one_pass(long_review: Path, monkeypatch):
+    """The commit's check stamp is a ``Text`` (a str that knows its key): its rows are stamped
+    alike, in one pass, and read back as a plain text would."""
+    said = text("stamped", "committed {at}", at="30.11.2026 09:15")
+    stamps = commit_stamps(range(2, 42), range(2, 42))
+    plain = patched(long_review, stamps, "plain")
+    for line in range(2, 42):
+        stamps.residuals[(line, "check")] = said
+    in_one_pass = []
+    one_pass = row_patch.RowPatcher._inserted_before_next_cell
+
+    checks = layout.RESIDUALS.index("check")
+
+    def spy(patcher, rows, cells, first, last):
+        written = one_pass(patcher, rows, cells, first, last)
+        if written is not None and checks in dict(cells):
+            in_one_pass.extend(range(first, last + 1))
+        return written
+
+    monkeypatch.setattr(row_patch.RowPatcher, "_inserted_before_next_cell", spy)
+    ours = patched(long_review, stamps)
+
+    assert in_one_pass == list(range(2, 42))
+    assert sheet_xml(ours, "Residuals") == sheet_xml(plain, "Residuals")

@@ -5,8 +5,11 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from python_calamine import CalamineWorkbook
 
+from addin.workbook.ooxml import check
+from addin.workbook.ooxml.calamine import read_sheets
 from addin.workbook.ooxml.errors import error_cells, readable_copy
 from addin.workbook.review.cell_errors import CellError
 
@@ -18,7 +21,7 @@ SHEET_DATA = (
 )
 
 
-def test_error_cells_are_found_and_a_copy_calamine_reads_is_made(tmp_path):
+def with_error_cells(tmp_path: Path) -> Path:
     plain = tmp_path / "plain.xlsx"
     book = openpyxl.Workbook()
     book.active.title = "Data"
@@ -35,6 +38,11 @@ def test_error_cells_are_found_and_a_copy_calamine_reads_is_made(tmp_path):
                                                     b'openxmlformats.org/spreadsheetml/2006/'
                                                     b'main" ', 1)
             target.writestr(info, data)
+    return path
+
+
+def test_error_cells_are_found_and_a_copy_calamine_reads_is_made(tmp_path):
+    path = with_error_cells(tmp_path)
     assert error_cells(path) == {"Data": {(0, 2): CellError("#N/A"),
                                           (1, 1): CellError("#SPILL!")}}
     sheet = CalamineWorkbook.from_object(readable_copy(path)).get_sheet_by_name("Data")
@@ -51,3 +59,23 @@ def damage(path: Path, member: str) -> None:
     middle = info.header_offset + 30 + name_length + extra_length + info.compress_size // 3
     data[middle:middle + 8] = bytes(b ^ 0xFF for b in data[middle:middle + 8])
     path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("chunk", [3, 4, 5, 7, 1 << 20])
+def test_the_parts_check_marks_the_sheet_holding_errors_whatever_the_chunks(tmp_path,
+                                                                          monkeypatch, chunk):
+    """Only the parts it marks are read again for their error cells: a mark cut by the end
+    of a chunk is found all the same."""
+    monkeypatch.setattr(check, "_CHUNK", chunk)
+    path = with_error_cells(tmp_path)
+    assert check.check_parts(check.check_structure(path)) == {"xl/worksheets/sheet1.xml"}
+    assert read_sheets(path)["Data"] == [["", 3.0, CellError("#N/A")],
+                                         ["", CellError("#SPILL!"), ""]]
+
+
+def test_a_workbook_without_error_cells_has_no_part_marked(tmp_path):
+    plain = tmp_path / "plain.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"] = "t=e"
+    book.save(plain)
+    assert check.check_parts(check.check_structure(plain)) == frozenset()

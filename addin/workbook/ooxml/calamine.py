@@ -34,12 +34,17 @@ def read_sheets(path: Path) -> dict[str, list[list[Any]]]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         parts_checked = pool.submit(check_parts, package)
         try:
-            errors = _error_cells(path)
-            sheets = _read_with_calamine(package, readable_copy(path) if errors else None)
+            sheets = _read_with_calamine(package, None)
         except WorkbookError:
-            parts_checked.result()  # a damaged part says better what went wrong
-            raise
-        parts_checked.result()
+            # a damaged part says better what went wrong, then an error cell (calamine
+            # refuses a sheet holding one of the newer errors)
+            errors = _error_cells(path) if parts_checked.result() else {}
+            if not errors:
+                raise
+        else:
+            errors = _error_cells(path) if parts_checked.result() else {}
+    if errors:  # read again, from a copy with every error as #N/A
+        sheets = _read_with_calamine(package, readable_copy(path))
     with_errors(sheets, errors)
     return sheets
 

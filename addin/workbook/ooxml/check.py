@@ -6,7 +6,7 @@ The commit then copies those parts into the stamped workbook and its audit copy.
 cells are read, ``check_structure`` refuses a file that is no zip package, whose content types
 or relationships do not hold together, or whose extension does not match its main part; and
 ``check_parts`` reads every part through (CRC and size), which takes about a tenth of what
-calamine takes, and runs beside it.
+calamine takes, and runs beside it; on the way it notes which parts hold an error cell.
 """
 
 from __future__ import annotations
@@ -111,30 +111,51 @@ def _outline(package: Package, archive: zipfile.ZipFile) -> Package:
     return Package(package.path, sheets)
 
 
-def check_parts(package: Package) -> None:
-    """Every part read through: its local header, compressed data, CRC and size."""
+def check_parts(package: Package) -> frozenset[str]:
+    """Every part read through: its local header, compressed data, CRC and size. Returns the
+    parts that hold an error cell's mark (``holds_error_mark``): only those can hold an Excel
+    error value, so only they need to be read again to place one."""
+    marked: set[str] = set()
     try:
         with zipfile.ZipFile(package.path) as archive:
             for info in archive.infolist():
-                _check_part(package, archive, info)
+                if _check_part(package, archive, info):
+                    marked.add(info.filename)
     except ZIP_ERRORS as exc:
         raise package.refuse(f"the workbook's zip package is damaged: {exc}") from exc
+    return frozenset(marked)
 
 
-def _check_part(package: Package, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def holds_error_mark(xml: bytes) -> bool:
+    """Whether XML holds a cell of type error (``t="e"``), as every writer seen here puts it."""
+    return b't="e"' in xml or b"t='e'" in xml
+
+
+_MARK_OVERLAP = len(b't="e"') - 1  # a mark cut by a chunk's end is found with the next one
+
+
+def _check_part(package: Package, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether the part holds an error cell's mark (whatever its name: a sheet's need not end
+    in .xml)."""
     size = 0
+    marked, tail = False, b""
     try:
         with archive.open(info) as stream:  # checks the local header's name, then the CRC
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > info.file_size:
                     break
+                if not marked:
+                    marked = holds_error_mark(tail + chunk[:_MARK_OVERLAP]) or \
+                        holds_error_mark(chunk)
+                    tail = chunk[-_MARK_OVERLAP:]
     except ZIP_ERRORS as exc:
         raise package.refuse(f"{package.describe(info.filename)} is damaged: {exc}") from exc
     if size != info.file_size:
         raise package.refuse(f"{package.describe(info.filename)} is damaged: it holds "
                              f"{'more' if size > info.file_size else 'fewer'} bytes than its "
                              f"directory entry says ({info.file_size})")
+    return marked
 
 
 def _xml(package: Package, archive: zipfile.ZipFile, part: str) -> ET.Element:

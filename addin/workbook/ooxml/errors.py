@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from addin.workbook.ooxml.check import holds_error_mark
 from addin.workbook.ooxml.stamping.package import CannotPatch, read_book
 from addin.workbook.ooxml.stamping.rows import column_index
 from addin.workbook.review.cell_errors import CellError
@@ -111,7 +112,7 @@ def readable_copy(path: Path) -> io.BytesIO:
                                                           zipfile.ZIP_DEFLATED) as copy:
         for info in source.infolist():
             data = source.read(info)
-            if info.filename.endswith(".xml") and _holds_errors(data):
+            if info.filename.endswith(".xml") and holds_error_mark(data):
                 data = _ERROR_CELL.sub(_as_na, data)
             copy.writestr(info, data)
     buffer.seek(0)
@@ -122,10 +123,6 @@ def _as_na(match: re.Match[bytes]) -> bytes:
     start, end = match.span(2)
     whole, at = match[0], match.start()
     return whole[:start - at] + _VALUE.sub(rb"\1#N/A\3", match[2]) + whole[end - at:]
-
-
-def _holds_errors(xml: bytes) -> bool:
-    return b't="e"' in xml or b"t='e'" in xml
 
 
 def _sheets_holding_errors(path: Path, only: str | None) -> Iterator[tuple[str, bytes]]:
@@ -140,9 +137,9 @@ def _sheets_holding_errors(path: Path, only: str | None) -> Iterator[tuple[str, 
             if only is not None and title != only:
                 continue
             xml = archive.read(part) if part in archive.NameToInfo else b""
-            if _holds_errors(xml):
+            if holds_error_mark(xml):
                 yield title, xml
-        if not sheets and any(_holds_errors(archive.read(name))
+        if not sheets and any(holds_error_mark(archive.read(name))
                               for name in archive.namelist()
                               if name.startswith("xl/worksheets/") and name.endswith(".xml")):
             raise UnplacedError("a sheet")

@@ -475,7 +475,7 @@ class CellXml:
 
     def body(self, column: int, value: Value, style: int | None) -> bytes:
         """The cell's XML after ``<c r="A1"``."""
-        if type(value) is not str:  # 1 == True, Decimal("1.0") == Decimal("1.00"): no cache
+        if not isinstance(value, str):  # 1 == True, Decimal("1.0") == Decimal("1.00"): no cache
             return self._body(column, value, style)
         key = (column, value, style)
         body = self.text_bodies.get(key)

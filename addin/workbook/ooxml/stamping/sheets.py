@@ -8,7 +8,7 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -97,9 +97,10 @@ def _runs(request: _SheetRequest, positions: dict[str, int], next_free_row: int
     numbers = sorted(set().union(*by_column.values()))
     if numbers and numbers[0] < 1:
         raise ValueError(f"row {numbers[0]} of {request.title} does not exist")
-    # texts only: 1 == True and Decimal("1.0") == Decimal("1.00"), but each is written its own way
-    apart = {number for values in by_column.values() if set(map(type, values.values())) != {str}
-             for number, value in values.items() if type(value) is not str}
+    # texts only (a Text is a str): 1 == True and Decimal("1.0") == Decimal("1.00"), but each
+    # is written its own way
+    apart = {number for values in by_column.values() if not _all_texts(values.values())
+             for number, value in values.items() if not isinstance(value, str)}
     rows = zip(*(map(by_column[column].get, numbers, repeat(_ABSENT)) for column in columns),
                strict=True)
     starts: list[tuple[int, tuple[Value, ...]]] = []  # (first row, values) of each run
@@ -114,6 +115,10 @@ def _runs(request: _SheetRequest, positions: dict[str, int], next_free_row: int
     return [Run(first, last, [(c, v) for c, v in zip(columns, values, strict=True)
                                if v is not _ABSENT])
             for (first, values), last in zip(starts, ends, strict=True)]
+
+
+def _all_texts(values: Iterable[Value]) -> bool:
+    return all(isinstance(value, str) for value in values)
 
 
 def _values_by_column(request: _SheetRequest, positions: dict[str, int], next_free_row: int
