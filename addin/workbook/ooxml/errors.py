@@ -71,7 +71,7 @@ def _stream_holds_errors(stream: IO[bytes]) -> bool:
     tail = b""
     while block := stream.read(_BLOCK):
         seen = tail + block
-        if _holds_errors(seen):
+        if holds_error_mark(seen):
             return True
         tail = seen[-(len(_ERROR_TYPE) - 1):]  # a mark cut between two blocks
     return False
