@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from addin.domain.formulas import formula_start
@@ -93,6 +94,8 @@ def parsed(raw: RawColumns, canonical: str, parse: Callable[[object], T], issues
     values: Sequence[object] | None = raw.cells.get(canonical)
     if values is None:
         return [default] * raw.size
+    if not raw.texts:
+        values = booleans_apart(values)
     try:
         distinct = set(values)
     except TypeError:  # a database may hand over a list or a dict: shown as text
@@ -100,26 +103,43 @@ def parsed(raw: RawColumns, canonical: str, parse: Callable[[object], T], issues
         distinct = set(values)
     known: dict[object, T] = {}
     bad: dict[object, str] = {}
-    for value in distinct:
+    for key in distinct:
+        value = key.value if isinstance(key, Boolean) else key
         if isinstance(value, CellError):
-            bad[value] = value.problem
+            bad[key] = value.problem
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                bad[value] = "empty"
+                bad[key] = "empty"
             else:
-                known[value] = default
+                known[key] = default
             continue
         try:
-            known[value] = parse(value)
+            known[key] = parse(value)
         except ValueError as exc:  # AmountError is one
-            bad[value] = str(exc)
+            bad[key] = str(exc)
     if bad:
         cells = values
         rows = [i for i, v in enumerate(cells) if v in bad]
         issues.note(rows, canonical, lambda row: bad[cells[row]])
         known.update(dict.fromkeys(bad, default))
     return list(map(known.__getitem__, values))
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """A boolean cell as a key of its own: True == 1 and False == 0 in Python, but a TRUE
+    cell is no amount and no date, whatever number sits in the column beside it."""
+
+    value: bool
+
+
+def booleans_apart(cells: Sequence[object]) -> Sequence[object]:
+    """The cells, each boolean one as a ``Boolean`` (a workbook's cells are typed one by one;
+    a CSV's are all text and a database column has one type)."""
+    if bool not in set(map(type, cells)):
+        return cells
+    return [Boolean(cell) if type(cell) is bool else cell for cell in cells]
 
 
 def duplicates(keys: Sequence[str]) -> list[tuple[int, int]]:

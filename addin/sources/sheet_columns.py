@@ -26,6 +26,7 @@ import pyarrow as pa
 from addin.config import Config
 from addin.domain.problems import Where
 from addin.sources.columnar import SELECTION, TextTable, arrow_codes, arrow_strings
+from addin.sources.columns import Boolean, booleans_apart
 from addin.sources.table import RawColumns, clean_header, drop_blank_rows, locate_columns, no_line
 from addin.sources.values import parse_text
 from addin.sources.xlsx_source import open_sheet
@@ -116,7 +117,8 @@ class _TextColumn:
 
 class _TypedColumn:
     """Each row's index into the distinct cells, which keep calamine's types. Cells that are
-    equal (1.0 and True) share an index, as they share a parse in the exact reader."""
+    equal share an index (1 and 1.0), as they share a parse in the exact reader; a boolean
+    does not share one with the number it equals (see ``columns.Boolean``)."""
 
     def __init__(self) -> None:
         self.index: defaultdict[object, int] = defaultdict()
@@ -124,15 +126,15 @@ class _TypedColumn:
         self.chunks: list[np.ndarray] = []
 
     def add(self, cells: Sequence[object]) -> None:
-        self.chunks.append(np.fromiter(map(self.index.__getitem__, cells), np.int32,
-                                       len(cells)))
+        self.chunks.append(np.fromiter(map(self.index.__getitem__, booleans_apart(cells)),
+                                       np.int32, len(cells)))
 
     def arrow(self) -> pa.Array:
         codes = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int32)
         return arrow_codes(codes)
 
     def distinct(self) -> list[object]:
-        return list(self.index)
+        return [key.value if isinstance(key, Boolean) else key for key in self.index]
 
 
 def _table(label: str, headers: dict[str, str],

@@ -269,3 +269,21 @@ def test_names_and_labels_beyond_ascii_are_read_as_the_exact_reader_reads_them(
     assert [i.customer_name for i in ledger.items] == ["Müller Zoé", "Boillat"]
     assert ledger.items[1].document_no == "1234"
     assert ledger.subscriptions == whole.subscriptions
+
+
+@pytest.mark.parametrize("first", ["number", "boolean"])
+def test_a_boolean_in_an_amount_column_is_refused_though_a_number_equals_it(
+        tmp_path: Path, first: str) -> None:
+    """TRUE == 1 and FALSE == 0 in Python: read once per distinct cell, TRUE could pass as
+    1.00 beside a 1 (or a 1 be refused beside a TRUE), depending on which came first."""
+    number = (*GOOD_ITEM[:7], 1, 1, *GOOD_ITEM[9:])
+    boolean = ("I2", *GOOD_ITEM[1:4], "F2", *GOOD_ITEM[5:7], True, True, *GOOD_ITEM[9:])
+    items = [number, boolean] if first == "number" else [boolean, number]
+    source = write_ledger(tmp_path, items, [GOOD_SUB], one_book=True)
+
+    refused = refused_alike(source, RULES)
+
+    line = 3 if first == "number" else 2
+    assert refused.count("not an amount: True") == 2
+    assert f"[open_items], line {line}, column 'open_amount'" in refused
+    assert "not an amount: 1" not in refused
