@@ -135,8 +135,21 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
         if "due_date" not in typed:  # a date MariaDB reads and the rules do not
             # (2026/10/01, 20261001), or a time of day, which a server compares with a day
             item_forms.append(not_(due.regexp_match(_ISO_DAY)))
+        item_forms += _no_calendar_day(conn, items.c.due_date, "due_date" in typed)
     sub_forms = untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
     return [any_row(items, item_forms), any_row(subs, sub_forms)]
+
+
+def _no_calendar_day(conn: Connection, day: ColumnElement, typed: bool
+                     ) -> list[ColumnElement]:
+    """A day the exact reader refuses and SQL compares all the same: PostgreSQL's infinity
+    in a DATE column (as text it fails the ISO form), MariaDB's zero day or month (its
+    default mode stores 0000-00-00 and 2026-00-15, which look ISO)."""
+    if conn.dialect.name == "postgresql":
+        return [not_(func.isfinite(day))] if typed else []
+    if conn.dialect.name in ("mysql", "mariadb"):
+        return [func.month(day) == 0, func.dayofmonth(day) == 0]
+    return []
 
 
 def untrimmed(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:

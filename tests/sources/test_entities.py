@@ -313,3 +313,26 @@ def test_an_amount_sql_would_cut_short_left_in_a_sqlite_file_is_refused_by_extra
     assert found["validate"] == [
         f"open_items, column 'open_amount', item I9: not an amount: '{amount}'"]
     assert found["extract"] == found["validate"]
+
+
+@pytest.mark.database
+def test_a_due_date_no_calendar_holds_in_a_date_column_is_refused_by_extract(server_url):
+    """PostgreSQL's DATE holds infinity, MariaDB's a zero day or month (its default mode
+    allows them): the exact reader refuses them, and SQL compares them with the rules' day."""
+    postgres = server_url.startswith("postgresql")
+    for due in (["infinity", "-infinity"] if postgres else ["0000-00-00", "2026-00-15"]):
+        load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+        engine = create_engine(server_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', "
+                                        f"'F9', '2026-09-01', '{due}', 9.50, 9.50, 'CHF', 0, 0)"))
+            found = problems_of_each_command(server_url, Config())
+            with engine.begin() as connection:
+                for statement in ("DROP VIEW v_items", "DROP VIEW v_subs",
+                                  "DROP TABLE open_items", "DROP TABLE subscriptions"):
+                    connection.execute(text(statement))
+        finally:
+            engine.dispose()
+        assert found["extract"] == found["validate"], due
+        assert due in found["validate"][0]
