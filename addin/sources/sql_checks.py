@@ -114,7 +114,8 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
     """Queries for a row whose values SQL would compare otherwise than the rules: an id
     missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
     so), a currency not of three capitals, a due date not ISO (MariaDB reads 2026/10/01; a
-    server compares a time of day with a day); and on SQLite, whose columns hold any value
+    server compares a time of day with a day) or no calendar's (infinity, 0000-00-00), an
+    amount too large for cents or no number (NaN); and on SQLite, whose columns hold any value
     as it was written, an amount, date or flag in a form SQL does not read as the rules do
     (1'004.00 casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows
     the cents); an amount of more than two decimals. A server refuses such a value in a
@@ -129,7 +130,9 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
     else:
         due = _as_text(conn, items.c.due_date)
         item_forms += [func.length(currency) != 3, currency != func.upper(currency),
-                       due.is_(None)]
+                       due.is_(None),
+                       # too large for cents, and PostgreSQL's NaN, which sorts above all
+                       func.abs(items.c.open_amount) >= _TOO_LARGE]
         if "open_amount" not in typed:  # more than two decimals, which cents would round
             item_forms.append(cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount)
         if "due_date" not in typed:  # a date MariaDB reads and the rules do not

@@ -336,3 +336,19 @@ def test_a_due_date_no_calendar_holds_in_a_date_column_is_refused_by_extract(ser
             engine.dispose()
         assert found["extract"] == found["validate"], due
         assert due in found["validate"][0]
+
+
+@pytest.mark.database
+def test_an_amount_that_is_no_number_in_a_numeric_column_is_refused_by_extract(postgres_url):
+    """PostgreSQL's NUMERIC holds NaN: the exact reader refuses it, and in SQL it failed the
+    selection with the server's own words."""
+    load_ledger(postgres_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
+                                "'2026-09-01', '2026-10-01', 9.50, 'NaN', 'CHF', 0, 0)"))
+    engine.dispose()
+    found = problems_of_each_command(postgres_url, Config())
+    assert found["validate"] == [
+        "open_items, column 'open_amount', item I9: not an amount: 'NaN'"]
+    assert found["extract"] == found["validate"]
