@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     Numeric,
     Row,
     Select,
@@ -115,12 +116,13 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
     missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
     so), a currency not of three capitals, a due date not ISO (MariaDB reads 2026/10/01; a
     server compares a time of day with a day) or no calendar's (infinity, 0000-00-00), an
-    amount too large for cents or no number (NaN); and on SQLite, whose columns hold any value
-    as it was written, an amount, date or flag in a form SQL does not read as the rules do
-    (1'004.00 casts to 1, 01.12.2026 sorts before 2026, 'oui' casts to 0, 10**17 overflows
-    the cents); an amount of more than two decimals. A server refuses such a value in a
-    typed column; PostgreSQL refuses it in a text column, MariaDB warns (see ``fetched``).
-    A column in ``typed`` (see ``Entity``) holds no other form: it is not searched."""
+    amount too large for cents or no number (NaN), a flag neither 0 nor 1; and on SQLite,
+    whose columns hold any value as it was written, an amount, date or flag in a form SQL
+    does not read as the rules do (1'004.00 casts to 1, 01.12.2026 sorts before 2026, 'oui'
+    casts to 0, 10**17 overflows the cents); an amount of more than two decimals. A server
+    refuses such a value in a typed column; PostgreSQL refuses it in a text column, MariaDB
+    warns (see ``fetched``). A column in ``typed`` (see ``Entity``) holds no other form: it
+    is not searched."""
     currency = _as_text(conn, items.c.currency)
     item_forms = [currency.is_(None),
                   *untrimmed(conn, items.c.item_id, items.c.subscription_id,
@@ -132,7 +134,10 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
         item_forms += [func.length(currency) != 3, currency != func.upper(currency),
                        due.is_(None),
                        # too large for cents, and PostgreSQL's NaN, which sorts above all
-                       func.abs(items.c.open_amount) >= _TOO_LARGE]
+                       func.abs(items.c.open_amount) >= _TOO_LARGE,
+                       # SQL counts a 2 as a block, the rules refuse it
+                       *(cast(flag, Integer).not_in((0, 1))
+                         for flag in (items.c.dunning_block, items.c.dispute))]
         if "open_amount" not in typed:  # more than two decimals, which cents would round
             item_forms.append(cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount)
         if "due_date" not in typed:  # a date MariaDB reads and the rules do not

@@ -352,3 +352,19 @@ def test_an_amount_that_is_no_number_in_a_numeric_column_is_refused_by_extract(p
     assert found["validate"] == [
         "open_items, column 'open_amount', item I9: not an amount: 'NaN'"]
     assert found["extract"] == found["validate"]
+
+
+@pytest.mark.database
+def test_a_flag_neither_0_nor_1_in_a_server_column_is_refused_by_extract(server_url):
+    """SQL counts a dunning block of 2 as blocked; the exact reader refuses it. I9 is not
+    fetched (blocked, and 9.50 is no small item), so only the search for such flags sees it."""
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(server_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
+                                "'2026-09-01', '2026-10-01', 9.50, 9.50, 'CHF', 2, 0)"))
+    engine.dispose()
+    found = problems_of_each_command(server_url, Config())
+    assert found["validate"] == [
+        "open_items, column 'dunning_block', item I9: not a flag (expected 0 or 1): 2"]
+    assert found["extract"] == found["validate"]
