@@ -131,7 +131,8 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
         item_forms += [not_(currency.op("GLOB")("[A-Z][A-Z][A-Z]")), *_sqlite_forms(items)]
     else:
         due = _as_text(conn, items.c.due_date)
-        item_forms += [func.length(currency) != 3, currency != func.upper(currency),
+        item_forms += [not_(currency.regexp_match("^[A-Za-z]{3}$")),
+                       currency != func.upper(currency),
                        due.is_(None),
                        # too large for cents, and PostgreSQL's NaN, which sorts above all
                        func.abs(items.c.open_amount) >= _TOO_LARGE,

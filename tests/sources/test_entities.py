@@ -368,3 +368,21 @@ def test_a_flag_neither_0_nor_1_in_a_server_column_is_refused_by_extract(server_
     assert found["validate"] == [
         "open_items, column 'dunning_block', item I9: not a flag (expected 0 or 1): 2"]
     assert found["extract"] == found["validate"]
+
+
+@pytest.mark.database
+@pytest.mark.parametrize("currency", ["12X", " CH", "ÄBC"])
+def test_a_currency_of_three_characters_but_not_letters_is_refused_by_extract(
+        server_url, currency):
+    """SQL groups by any three characters; the exact reader wants three letters. I9 is not
+    fetched: nothing of customer 0042 is flagged and 9.50 is no small item."""
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(server_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', "
+                                f"'F9', '2026-09-01', '2026-10-01', 9.50, 9.50, '{currency}', "
+                                "0, 0)"))
+    engine.dispose()
+    found = problems_of_each_command(server_url, Config())
+    assert "not a currency code" in found["validate"][0]
+    assert found["extract"] == found["validate"]
