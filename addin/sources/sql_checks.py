@@ -50,6 +50,7 @@ _PLAIN_AMOUNT_TEXT: tuple[Callable[[ColumnElement], ColumnElement], ...] = (
     lambda a: not_(a.op("GLOB")("*.*.*")),  # one point
     lambda a: not_(a.op("GLOB")("?*[+-]*")),  # the sign first
 )
+_FORMULA_GLOB = "[=+@\x01-\x1f\x7f]*"  # formula_start's characters (NUL aside)
 _UNDEFINED_FUNCTION = "42883"  # PostgreSQL: such as text <= date
 # A day as the exact reader takes it from a server's text (values.parse_date): a DATE or
 # DATETIME at midnight cast to text reads so too; a Swiss date is read whole.
@@ -113,20 +114,20 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
                     typed: frozenset[str] = frozenset()
                     ) -> list[Select]:  # type: ignore[type-arg]
     """Queries for a row whose values SQL would compare otherwise than the rules: an id
-    missing or with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
-    so), a currency not of three capitals, a due date not ISO (MariaDB reads 2026/10/01; a
-    server compares a time of day with a day) or no calendar's (infinity, 0000-00-00), an
-    amount too large for cents or no number (NaN), a flag neither 0 nor 1; and on SQLite,
-    whose columns hold any value as it was written, an amount, date or flag in a form SQL
-    does not read as the rules do (1'004.00 casts to 1, 01.12.2026 sorts before 2026, 'oui'
-    casts to 0, 10**17 overflows the cents); an amount of more than two decimals. A server
-    refuses such a value in a typed column; PostgreSQL refuses it in a text column, MariaDB
-    warns (see ``fetched``). A column in ``typed`` (see ``Entity``) holds no other form: it
-    is not searched."""
+    missing, with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
+    so) or beginning as a formula; a currency not of three capital letters; a due date not
+    ISO (MariaDB reads 2026/10/01; a server compares a time of day with a day) or no
+    calendar's (infinity, 0000-00-00); an amount too large for cents or no number (NaN); a
+    flag neither 0 nor 1; and on SQLite, whose columns hold any value as it was written, an
+    amount, date or flag in a form SQL does not read as the rules do (1'004.00 casts to 1,
+    01.12.2026 sorts before 2026, 'oui' casts to 0); an amount of more than two decimals. A
+    server refuses such a value in a typed column; PostgreSQL refuses it in a text column,
+    MariaDB warns (see ``fetched``). A column in ``typed`` (see ``Entity``) holds no other
+    form: it is not searched."""
     currency = _as_text(conn, items.c.currency)
-    item_forms = [currency.is_(None),
-                  *untrimmed(conn, items.c.item_id, items.c.subscription_id,
-                             items.c.customer_id)]
+    item_ids = (items.c.item_id, items.c.subscription_id, items.c.customer_id)
+    item_forms = [currency.is_(None), *untrimmed(conn, *item_ids),
+                  *formula_like(conn, *item_ids)]
     if conn.dialect.name == "sqlite":
         item_forms += [not_(currency.op("GLOB")("[A-Z][A-Z][A-Z]")), *_sqlite_forms(items)]
     else:
@@ -145,7 +146,8 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
             # (2026/10/01, 20261001), or a time of day, which a server compares with a day
             item_forms.append(not_(due.regexp_match(_ISO_DAY)))
         item_forms += _no_calendar_day(conn, items.c.due_date, "due_date" in typed)
-    sub_forms = untrimmed(conn, subs.c.subscription_id, subs.c.customer_id)
+    sub_ids = (subs.c.subscription_id, subs.c.customer_id)
+    sub_forms = [*untrimmed(conn, *sub_ids), *formula_like(conn, *sub_ids)]
     return [any_row(items, item_forms), any_row(subs, sub_forms)]
 
 
@@ -165,6 +167,14 @@ def untrimmed(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:
     """An id missing or with spaces around it."""
     return [condition for key in keys for condition in
             (key.is_(None), _as_text(conn, key) != func.trim(_as_text(conn, key)))]
+
+
+def formula_like(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:
+    """An id that begins as a formula or with a control character, which the exact reader
+    refuses (``formulas.formula_start``) and SQL groups by like any other."""
+    if conn.dialect.name == "sqlite":
+        return [key.op("GLOB")(_FORMULA_GLOB) for key in keys]
+    return [_as_text(conn, key).regexp_match("^[=+@[:cntrl:]]") for key in keys]
 
 
 def _as_text(conn: Connection, key: ColumnElement) -> ColumnElement:
