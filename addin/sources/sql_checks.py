@@ -114,7 +114,7 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
                     typed: frozenset[str] = frozenset()
                     ) -> list[Select]:  # type: ignore[type-arg]
     """Queries for a row whose values SQL would compare otherwise than the rules: an id
-    missing, with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
+    missing, empty, with spaces around it ('S1 ' is not 'S1', though a MariaDB collation may say
     so) or beginning as a formula; a currency not of three capital letters; a due date not
     ISO (MariaDB reads 2026/10/01; a server compares a time of day with a day) or no
     calendar's (infinity, 0000-00-00); an amount too large for cents or no number (NaN); a
@@ -164,9 +164,11 @@ def _no_calendar_day(conn: Connection, day: ColumnElement, typed: bool
 
 
 def untrimmed(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:
-    """An id missing or with spaces around it."""
+    """An id missing, empty (MariaDB's PAD SPACE collations take '   ' for it too) or with
+    spaces around it."""
     return [condition for key in keys for condition in
-            (key.is_(None), _as_text(conn, key) != func.trim(_as_text(conn, key)))]
+            (key.is_(None), _as_text(conn, key) == "",
+             _as_text(conn, key) != func.trim(_as_text(conn, key)))]
 
 
 def formula_like(conn: Connection, *keys: ColumnElement) -> list[ColumnElement]:

@@ -427,7 +427,9 @@ def test_an_id_a_spreadsheet_would_run_in_a_server_table_is_refused_by_extract(
     assert_extract_refuses_as_validate(server_url)
 
 
-def assert_extract_refuses_as_validate(source: Path | str) -> None:
+def assert_extract_refuses_as_validate(source: Path | str,
+                                       problem: str = "an identifier must not look like a "
+                                                      "formula") -> None:
     """(The commit of S1 and I9 reads neither '@I9' nor its subscription.)"""
     refused = {}
     for command, read in (("validate", lambda: read_ledger(source, Config())),
@@ -436,5 +438,28 @@ def assert_extract_refuses_as_validate(source: Path | str) -> None:
         with pytest.raises(SourceError) as raised:
             read()
         refused[command] = [str(p) for p in raised.value.problems]
-    assert "an identifier must not look like a formula" in refused["validate"][0]
+    assert problem in refused["validate"][0]
     assert refused["extract"] == refused["validate"]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_item_id_left_in_a_sqlite_file_is_refused_by_extract(tmp_path, blank):
+    """SQL takes '' for an item like any other; the exact reader finds the id empty. The row
+    is not fetched (9.50 is no small item, and nothing of customer 0042 is flagged)."""
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    run_sql(db, "INSERT INTO open_items VALUES ('" + blank + "', '0042', 'n', 'S3', 'F9', "
+                "'2026-09-01', '2026-10-01', 9.50, 9.50, 'CHF', 0, 0)")
+    assert_extract_refuses_as_validate(db, "empty")
+
+
+@pytest.mark.database
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_item_id_in_a_server_table_is_refused_by_extract(server_url, blank):
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(server_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO open_items VALUES ('" + blank + "', '0042', 'n', "
+                                "'S3', 'F9', '2026-09-01', '2026-10-01', 9.50, 9.50, 'CHF', "
+                                "0, 0)"))
+    engine.dispose()
+    assert_extract_refuses_as_validate(server_url, "empty")
