@@ -463,3 +463,27 @@ def test_an_empty_item_id_in_a_server_table_is_refused_by_extract(server_url, bl
                                 "0, 0)"))
     engine.dispose()
     assert_extract_refuses_as_validate(server_url, "empty")
+
+
+@pytest.mark.parametrize("spaced", ["S3\u00a0", "S3\t"])
+def test_a_subscription_id_the_rules_strip_and_sql_does_not_is_read_as_validate_reads_it(
+        tmp_path, spaced):
+    """To SQL, 'S3\\u00a0' is an unknown subscription; to the rules it is S3. The extract
+    reads the file whole rather than refuse what validate accepts."""
+    from addin.domain.rules import select
+
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    run_sql(db, "INSERT INTO open_items VALUES ('I9', '0042', 'n', '" + spaced + "', 'F9', "
+                "'2026-09-01', '2026-10-01', 0.50, 0.50, 'EUR', 0, 0)")
+    whole = read_ledger(db, Config())
+    part, balances, count = read_for_rules(Location.of(db), Config(), RULES, committed=())
+    assert count == len(whole.items)
+    assert select(part, RULES, balances=balances).residuals == select(whole, RULES).residuals
+
+
+def test_a_day_past_the_months_end_left_in_a_sqlite_file_is_refused_by_extract(tmp_path):
+    """SQLite's date() takes 2026-02-30 as it is; the exact reader finds no such date."""
+    db = write_sqlite(tmp_path / "erp.sqlite")
+    run_sql(db, "INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', 'F9', '2026-09-01', "
+                "'2026-02-30', 9.50, 9.50, 'CHF', 0, 0)")
+    assert_extract_refuses_as_validate(db, "no such date")
