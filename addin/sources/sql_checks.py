@@ -134,7 +134,7 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
         due = _as_text(conn, items.c.due_date)
         item_forms += [not_(currency.regexp_match("^[A-Za-z]{3}$")),
                        currency != func.upper(currency),
-                       due.is_(None),
+                       due.is_(None), items.c.open_amount.is_(None),
                        # too large for cents, and PostgreSQL's NaN, which sorts above all
                        func.abs(items.c.open_amount) >= _TOO_LARGE,
                        # SQL counts a 2 as a block, the rules refuse it

@@ -487,3 +487,15 @@ def test_a_day_past_the_months_end_left_in_a_sqlite_file_is_refused_by_extract(t
     run_sql(db, "INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', 'F9', '2026-09-01', "
                 "'2026-02-30', 9.50, 9.50, 'CHF', 0, 0)")
     assert_extract_refuses_as_validate(db, "no such date")
+
+
+@pytest.mark.database
+def test_an_open_amount_missing_in_a_server_table_is_refused_by_extract(server_url):
+    """SQL sums a NULL as nothing; the exact reader finds the amount empty."""
+    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(server_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', 'F9', "
+                                "'2026-09-01', '2026-10-01', 9.50, NULL, 'CHF', 0, 0)"))
+    engine.dispose()
+    assert_extract_refuses_as_validate(server_url, "empty")
