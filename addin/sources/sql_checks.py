@@ -131,24 +131,29 @@ def misjudged_forms(conn: Connection, items: Subquery, subs: Subquery,
     if conn.dialect.name == "sqlite":
         item_forms += [not_(currency.op("GLOB")("[A-Z][A-Z][A-Z]")), *_sqlite_forms(items)]
     else:
-        due = _as_text(conn, items.c.due_date)
-        item_forms += [not_(currency.regexp_match("^[A-Za-z]{3}$")),
-                       currency != func.upper(currency),
-                       due.is_(None), items.c.open_amount.is_(None),
-                       # too large for cents, and PostgreSQL's NaN, which sorts above all
-                       func.abs(items.c.open_amount) >= _TOO_LARGE,
-                       # SQL counts a 2 as a block, the rules refuse it
-                       *(cast(flag, Integer).not_in((0, 1))
-                         for flag in (items.c.dunning_block, items.c.dispute))]
-        if "open_amount" not in typed:  # more than two decimals, which cents would round
-            item_forms.append(cast(items.c.open_amount, Numeric(18, 2)) != items.c.open_amount)
-        if "due_date" not in typed:  # a date MariaDB reads and the rules do not
-            # (2026/10/01, 20261001), or a time of day, which a server compares with a day
-            item_forms.append(not_(due.regexp_match(_ISO_DAY)))
-        item_forms += _no_calendar_day(conn, items.c.due_date, "due_date" in typed)
+        item_forms += _server_forms(conn, items, typed)
     sub_ids = (subs.c.subscription_id, subs.c.customer_id)
     sub_forms = [*untrimmed(conn, *sub_ids), *formula_like(conn, *sub_ids)]
     return [any_row(items, item_forms), any_row(subs, sub_forms)]
+
+
+def _server_forms(conn: Connection, items: Subquery, typed: frozenset[str]
+                  ) -> list[ColumnElement]:
+    currency, due = _as_text(conn, items.c.currency), _as_text(conn, items.c.due_date)
+    amount = items.c.open_amount
+    forms = [not_(currency.regexp_match("^[A-Za-z]{3}$")), currency != func.upper(currency),
+             due.is_(None), amount.is_(None),
+             # too large for cents, and PostgreSQL's NaN, which sorts above all
+             func.abs(amount) >= _TOO_LARGE,
+             # SQL counts a 2 as a block, the rules refuse it
+             *(cast(flag, Integer).not_in((0, 1))
+               for flag in (items.c.dunning_block, items.c.dispute)),
+             *_no_calendar_day(conn, items.c.due_date, "due_date" in typed)]
+    if "open_amount" not in typed:  # more than two decimals, which cents would round
+        forms.append(cast(amount, Numeric(18, 2)) != amount)
+    if "due_date" not in typed:  # a date MariaDB reads and the rules do not (2026/10/01,
+        forms.append(not_(due.regexp_match(_ISO_DAY)))  # 20261001), or a time of day
+    return forms
 
 
 def _no_calendar_day(conn: Connection, day: ColumnElement, typed: bool
