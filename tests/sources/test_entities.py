@@ -59,6 +59,18 @@ def problems_of_each_command(source: Path | str, config: Config) -> dict[str, li
     return found
 
 
+def load_with(url: str, *statements: str) -> None:
+    """The small ledger on a server, typed, changed by ``statements``."""
+    load_ledger(url, ITEM_HEADER, SUB_HEADER)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 def test_the_erp_names_are_read_by_every_command(tmp_path):
     db, config = erp_database(tmp_path), settings(tmp_path, ERP_CONFIG)
     ledger, _, count = read_for_rules(Location.of(db), config, RULES, committed=())
@@ -179,11 +191,7 @@ def test_a_subscription_twice_is_refused_by_validate_and_extract(tmp_path):
      "belongs to '0042'"),
 ], ids=["an item twice", "another customer's subscription"])
 def test_a_broken_ledger_on_a_server_is_refused_by_extract(server_url, statement, expected):
-    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
-    engine = create_engine(server_url)
-    with engine.begin() as connection:
-        connection.execute(text(statement))
-    engine.dispose()
+    load_with(server_url, statement)
     with pytest.raises(SourceError) as refused:
         read_for_rules(Location.of(server_url), Config(), RULES, committed=())
     assert [str(p) for p in refused.value.problems] == [expected]
@@ -342,12 +350,8 @@ def test_a_due_date_no_calendar_holds_in_a_date_column_is_refused_by_extract(ser
 def test_an_amount_that_is_no_number_in_a_numeric_column_is_refused_by_extract(postgres_url):
     """PostgreSQL's NUMERIC holds NaN: the exact reader refuses it, and in SQL it failed the
     selection with the server's own words."""
-    load_ledger(postgres_url, ITEM_HEADER, SUB_HEADER)
-    engine = create_engine(postgres_url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
-                                "'2026-09-01', '2026-10-01', 9.50, 'NaN', 'CHF', 0, 0)"))
-    engine.dispose()
+    load_with(postgres_url, "INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
+                            "'2026-09-01', '2026-10-01', 9.50, 'NaN', 'CHF', 0, 0)")
     found = problems_of_each_command(postgres_url, Config())
     assert found["validate"] == [
         "open_items, column 'open_amount', item I9: not an amount: 'NaN'"]
@@ -358,12 +362,8 @@ def test_an_amount_that_is_no_number_in_a_numeric_column_is_refused_by_extract(p
 def test_a_flag_neither_0_nor_1_in_a_server_column_is_refused_by_extract(server_url):
     """SQL counts a dunning block of 2 as blocked; the exact reader refuses it. I9 is not
     fetched (blocked, and 9.50 is no small item), so only the search for such flags sees it."""
-    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
-    engine = create_engine(server_url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
-                                "'2026-09-01', '2026-10-01', 9.50, 9.50, 'CHF', 2, 0)"))
-    engine.dispose()
+    load_with(server_url, "INSERT INTO open_items VALUES ('I9', 'C1', 'n', 'S1', 'F9', "
+                          "'2026-09-01', '2026-10-01', 9.50, 9.50, 'CHF', 2, 0)")
     found = problems_of_each_command(server_url, Config())
     assert found["validate"] == [
         "open_items, column 'dunning_block', item I9: not a flag (expected 0 or 1): 2"]
@@ -376,13 +376,9 @@ def test_a_currency_of_three_characters_but_not_letters_is_refused_by_extract(
         server_url, currency):
     """SQL groups by any three characters; the exact reader wants three letters. I9 is not
     fetched: nothing of customer 0042 is flagged and 9.50 is no small item."""
-    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
-    engine = create_engine(server_url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', "
-                                f"'F9', '2026-09-01', '2026-10-01', 9.50, 9.50, '{currency}', "
-                                "0, 0)"))
-    engine.dispose()
+    load_with(server_url, "INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', "
+                          f"'F9', '2026-09-01', '2026-10-01', 9.50, 9.50, '{currency}', "
+                          "0, 0)")
     found = problems_of_each_command(server_url, Config())
     assert "not a currency code" in found["validate"][0]
     assert found["extract"] == found["validate"]
@@ -455,13 +451,9 @@ def test_an_empty_item_id_left_in_a_sqlite_file_is_refused_by_extract(tmp_path, 
 @pytest.mark.database
 @pytest.mark.parametrize("blank", ["", "   "])
 def test_an_empty_item_id_in_a_server_table_is_refused_by_extract(server_url, blank):
-    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
-    engine = create_engine(server_url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO open_items VALUES ('" + blank + "', '0042', 'n', "
-                                "'S3', 'F9', '2026-09-01', '2026-10-01', 9.50, 9.50, 'CHF', "
-                                "0, 0)"))
-    engine.dispose()
+    load_with(server_url, "INSERT INTO open_items VALUES ('" + blank + "', '0042', 'n', "
+                          "'S3', 'F9', '2026-09-01', '2026-10-01', 9.50, 9.50, 'CHF', "
+                          "0, 0)")
     assert_extract_refuses_as_validate(server_url, "empty")
 
 
@@ -492,10 +484,6 @@ def test_a_day_past_the_months_end_left_in_a_sqlite_file_is_refused_by_extract(t
 @pytest.mark.database
 def test_an_open_amount_missing_in_a_server_table_is_refused_by_extract(server_url):
     """SQL sums a NULL as nothing; the exact reader finds the amount empty."""
-    load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
-    engine = create_engine(server_url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', 'F9', "
-                                "'2026-09-01', '2026-10-01', 9.50, NULL, 'CHF', 0, 0)"))
-    engine.dispose()
+    load_with(server_url, "INSERT INTO open_items VALUES ('I9', '0042', 'n', 'S3', 'F9', "
+                          "'2026-09-01', '2026-10-01', 9.50, NULL, 'CHF', 0, 0)")
     assert_extract_refuses_as_validate(server_url, "empty")

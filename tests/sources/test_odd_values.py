@@ -20,9 +20,9 @@ from addin.config import Config
 from addin.domain.problems import SourceError
 from addin.locations import Location
 from addin.sources import read_for_rules, read_ledger
-from tests.sources.small_ledger import ITEM_HEADER, ITEMS, SUB_HEADER, SUBS, write_sqlite
+from tests.sources.small_ledger import ITEM_HEADER, SUB_HEADER, write_sqlite
 from tests.sources.test_entities import RULES
-from tests.sources.test_pushdown import load_ledger
+from tests.sources.test_pushdown import load_ledger, write_text_tables
 
 UNFETCHED = {"item_id": "I9", "customer_id": "0042", "customer_name": "n",
              "subscription_id": "S3", "document_no": "F9", "document_date": "2026-09-01",
@@ -72,20 +72,6 @@ def test_sqlite(tmp_path: Path, column: str, value: object) -> None:
     assert_extract_answers_as_validate(db)
 
 
-def _text_tables(url: str) -> None:
-    """The small ledger with every column text, as an import leaves it."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for table, header, rows in (("open_items", ITEM_HEADER, ITEMS),
-                                    ("subscriptions", SUB_HEADER, SUBS)):
-            columns = ", ".join(f"{h} VARCHAR(80)" for h in header)
-            connection.execute(text(f"CREATE TABLE {table} ({columns})"))
-            connection.execute(
-                text(f"INSERT INTO {table} VALUES ({', '.join(':' + h for h in header)})"),
-                [dict(zip(header, row, strict=True)) for row in rows])
-    engine.dispose()
-
-
 @pytest.mark.database
 @pytest.mark.parametrize("kind", ["typed", "text"])
 @pytest.mark.parametrize(("column", "value"), CASES, ids=IDS)
@@ -95,7 +81,7 @@ def test_server(server_url: str, kind: str, column: str, value: object) -> None:
     if kind == "typed":
         load_ledger(server_url, ITEM_HEADER, SUB_HEADER)
     else:
-        _text_tables(server_url)
+        write_text_tables(server_url)
     row = with_odd_value(column, value)
     if kind == "text":
         row = {k: None if v is None else str(v) for k, v in row.items()}

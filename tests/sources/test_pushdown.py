@@ -155,9 +155,15 @@ def residuals(ledger, balances) -> list[tuple[str, str, Decimal, tuple[str, ...]
 
 def write_as_written(url: str, case: str) -> None:
     """The small ledger and the case's rows, each cell the text of the export."""
+    write_text_tables(url, ITEMS + tuple(AS_WRITTEN[case]))
+
+
+def write_text_tables(url: str, items: tuple[tuple[str, ...], ...] = ITEMS) -> None:
+    """The items and the small ledger's subscriptions with every column text, as an import
+    leaves them."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        for table, header, rows in (("open_items", ITEM_HEADER, ITEMS + tuple(AS_WRITTEN[case])),
+        for table, header, rows in (("open_items", ITEM_HEADER, items),
                                     ("subscriptions", SUB_HEADER, SUBS)):
             columns = ", ".join(f"{h} VARCHAR(80)" for h in header)
             connection.execute(text(f"CREATE TABLE {table} ({columns})"))
