@@ -134,28 +134,40 @@ def holds_error_mark(xml: bytes) -> bool:
 _MARK_OVERLAP = len(b't="e"') - 1  # a mark cut by a chunk's end is found with the next one
 
 
+class ErrorMarkScan:
+    """Whether a part's chunks, fed in order, hold an error cell's mark, one cut between two
+    chunks included: a sheet of a million rows need not be held whole to know."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.found:
+            edge = self._tail + chunk[:_MARK_OVERLAP]
+            self.found = holds_error_mark(edge) or holds_error_mark(chunk)
+            self._tail = (self._tail + chunk[-_MARK_OVERLAP:])[-_MARK_OVERLAP:]  # short chunks
+
+
 def _check_part(package: Package, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     """Whether the part holds an error cell's mark (whatever its name: a sheet's need not end
     in .xml)."""
     size = 0
-    marked, tail = False, b""
+    marks = ErrorMarkScan()
     try:
         with archive.open(info) as stream:  # checks the local header's name, then the CRC
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > info.file_size:
                     break
-                if not marked:
-                    marked = holds_error_mark(tail + chunk[:_MARK_OVERLAP]) or \
-                        holds_error_mark(chunk)
-                    tail = chunk[-_MARK_OVERLAP:]
+                marks.feed(chunk)
     except ZIP_ERRORS as exc:
         raise package.refuse(f"{package.describe(info.filename)} is damaged: {exc}") from exc
     if size != info.file_size:
         raise package.refuse(f"{package.describe(info.filename)} is damaged: it holds "
                              f"{'more' if size > info.file_size else 'fewer'} bytes than its "
                              f"directory entry says ({info.file_size})")
-    return marked
+    return marks.found
 
 
 def _xml(package: Package, archive: zipfile.ZipFile, part: str) -> ET.Element:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from addin.workbook.ooxml.check import holds_error_mark
+from addin.workbook.ooxml.check import ErrorMarkScan, holds_error_mark
 from addin.workbook.ooxml.stamping.package import CannotPatch, read_book
 from addin.workbook.ooxml.stamping.rows import column_index
 from addin.workbook.review.cell_errors import CellError
@@ -26,7 +26,6 @@ _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s(?=[^>]*\bt=[\"']e[\"'])([^>]*)(?<!/)>(
                          re.DOTALL)
 _REFERENCE = re.compile(rb"\br=[\"']([A-Z]+)([0-9]+)[\"']")
 _VALUE = re.compile(rb"(<(?:\w+:)?v>)([^<]*)(</(?:\w+:)?v>)")
-_ERROR_TYPE = b't="e"'  # or with single quotes, as long
 _BLOCK = 1 << 22
 
 
@@ -68,13 +67,10 @@ def may_hold_errors(path: Path, title: str) -> bool:
 
 
 def _stream_holds_errors(stream: IO[bytes]) -> bool:
-    tail = b""
-    while block := stream.read(_BLOCK):
-        seen = tail + block
-        if holds_error_mark(seen):
-            return True
-        tail = seen[-(len(_ERROR_TYPE) - 1):]  # a mark cut between two blocks
-    return False
+    marks = ErrorMarkScan()
+    while not marks.found and (block := stream.read(_BLOCK)):
+        marks.feed(block)
+    return marks.found
 
 
 def _cells(title: str, xml: bytes) -> dict[tuple[int, int], CellError]:
