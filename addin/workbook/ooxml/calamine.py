@@ -6,6 +6,7 @@ same as an empty cell, and refuses a sheet holding a newer error such as #SPILL!
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -60,26 +61,40 @@ def _error_cells(path: Path) -> dict[str, dict[tuple[int, int], CellError]]:
                             ) from exc
 
 
-def _read_with_calamine(package: Package, copy: Any) -> dict[str, list[list[Any]]]:
-    """``copy``: the workbook with its error cells as #N/A, which calamine reads."""
+def _read_with_calamine(package: Package, copy: io.BytesIO | None
+                        ) -> dict[str, list[list[Any]]]:
+    """``copy``: the workbook with its error cells as #N/A, which calamine reads. The sheets
+    are read two at a time, each from a workbook opened on its own: calamine parses outside
+    the GIL, and one workbook object takes one reader at a time."""
+    with _open(package, copy) as book:
+        names = book.sheet_names
+    with ThreadPoolExecutor(max_workers=_SHEET_READERS) as pool:
+        read = {name: pool.submit(_read_sheet, package, copy, name) for name in names}
+        return {name: future.result() for name, future in read.items()}
+
+
+_SHEET_READERS = 2
+
+
+def _open(package: Package, copy: io.BytesIO | None) -> CalamineWorkbook:
     file = str(package.path)
     try:
-        book = CalamineWorkbook.from_object(copy or file)
+        return CalamineWorkbook.from_object(io.BytesIO(copy.getbuffer()) if copy else file)
     except BaseException as exc:
         if not _calamine_failed(exc):
             raise
         raise WorkbookError([Problem(Where(file), f"cannot read workbook: {exc}")]) from exc
-    sheets: dict[str, list[list[Any]]] = {}
-    with book:
-        for name in book.sheet_names:
-            try:
-                sheets[name] = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            except BaseException as exc:
-                if not _calamine_failed(exc):
-                    raise
-                raise WorkbookError([Problem(Where(file), f"cannot read sheet {name!r}: {exc}")]
-                                    ) from exc
-    return sheets
+
+
+def _read_sheet(package: Package, copy: io.BytesIO | None, name: str) -> list[list[Any]]:
+    with _open(package, copy) as book:
+        try:
+            return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except BaseException as exc:
+            if not _calamine_failed(exc):
+                raise
+            raise WorkbookError([Problem(Where(str(package.path)),
+                                         f"cannot read sheet {name!r}: {exc}")]) from exc
 
 
 def _calamine_failed(exc: BaseException) -> bool:
