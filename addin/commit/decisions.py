@@ -46,17 +46,6 @@ def is_accepted(row: ReviewRow, accept_proposals: bool) -> bool:
     return False
 
 
-def marked_accepted(review: Review, accept_proposals: bool) -> tuple[set[str], list[str]]:
-    """The subscriptions (with their targets) and the items of the rows marked accepted,
-    before any check: ``read_decisions`` accepts no row outside them, so the source can be
-    read for them while the check values are checked."""
-    rows = [r for r in review.rows if is_accepted(r, accept_proposals) and not r.batch]
-    subscriptions = {r.subscription_id for r in rows} | {r.target for r in rows if r.target}
-    keys = {(r.subscription_id, r.currency) for r in rows}
-    return subscriptions, [i.item_id for i in review.items
-                           if (i.subscription_id, i.currency) in keys]
-
-
 def read_decisions(review: Review, file: str, accept_proposals: bool,
                    secret: bytes | None) -> Reading:
     """The accepted rows. ``secret`` is the register's key when the extraction had one: every

@@ -10,17 +10,16 @@ values prove them unchanged (which needs the register's key from the extraction)
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from addin.commit.decisions import Accepted, Reading, marked_accepted
+from addin.commit.decisions import Accepted, Reading
 from addin.config import Config
 from addin.domain.batch import Decision, ItemRef
 from addin.domain.facts import facts_now
-from addin.domain.model import BatchId, ItemId, Ledger, OpenItem, Rules, Status, Subscription
+from addin.domain.model import BatchId, ItemId, OpenItem, Rules, Status, Subscription
 from addin.domain.problems import Problem, ReliquatError, Where, WorkbookError
 from addin.domain.seals import RowFacts, rules_seal
 from addin.domain.texts import text
@@ -78,47 +77,18 @@ def _whole(value: object) -> int:
     return int(number)
 
 
-class SourceRead:
-    """The source read for the rows marked accepted, in a thread begun before their check
-    values are checked: the read waits mostly on the database, the check on Python. Its
-    error is raised where it is asked for, as if the source were read there; a commit
-    refused before then leaves the thread to end on its own."""
-
-    def __init__(self, source: Location, config: Config, review: Review,
-                 accept_proposals: bool) -> None:
-        subscriptions, items = marked_accepted(review, accept_proposals)
-        self._result: Ledger | BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._read, args=(source, config, sorted(subscriptions), items),
-            name="reliquat-source-read", daemon=True)
-        self._thread.start()
-
-    def _read(self, source: Location, config: Config, subscriptions: list[str],
-              items: list[ItemId]) -> None:
-        try:
-            self._result = read_for_commit(source, config, subscriptions, items)
-        except BaseException as exc:  # raised again in the caller's thread
-            self._result = exc
-
-    def ledger(self) -> Ledger:
-        self._thread.join()
-        result = self._result
-        if isinstance(result, ReliquatError):
-            raise ReliquatError([*result.problems, Problem(Where(),
-                "the source could not be read to check the items; commit with --offline "
-                "only if you are sure nothing was paid since extraction")]) from result
-        if isinstance(result, BaseException):
-            raise result
-        assert result is not None
-        return result
-
-
-def online(reading: Reading, rules: Rules, ledger: Ledger, register: Register) -> Facts:
-    """Each accepted row as the source shows it now (``ledger``: read for the rows marked
-    accepted, see SourceRead)."""
+def online(reading: Reading, rules: Rules, source: Location, config: Config,
+           register: Register) -> Facts:
+    """Each accepted row as the source shows it now."""
     wanted = {a.extracted.subscription_id for a in reading.accepted}
     wanted |= {a.target for a in reading.accepted if a.target}
     extracted_ids = [i.item_id for a in reading.accepted for i in a.extracted.items]
+    try:
+        ledger = read_for_commit(source, config, sorted(wanted), extracted_ids)
+    except ReliquatError as exc:
+        raise ReliquatError([*exc.problems, Problem(Where(),
+            "the source could not be read to check the items; commit with --offline "
+            "only if you are sure nothing was paid since extraction")]) from exc
     by_subscription: dict[str, list[OpenItem]] = defaultdict(list)
     for item in ledger.items:
         by_subscription[item.subscription_id].append(item)

@@ -83,11 +83,9 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
         review = parse_review(workbook.read_sheets(), workbook.name)
         identity = matching_register(review, register, workbook.name)
         keyed = identity if review.text("register_id") else None
-        source = request.source or Location.of(review.text("source"))
-        source_read = None if request.offline or not review.text("source") else \
-            commit_facts.SourceRead(source, request.config, review, request.accept_proposals)
         reading = read_decisions(review, workbook.name, request.accept_proposals,
                                  keyed.secret if keyed else None)
+    source = request.source or Location.of(review.text("source"))
     request = replace(request, out_dir=export_folder(request.out_dir, review, workbook),
                       config=replace(request.config, language=review.language))
     assert request.out_dir is not None
@@ -98,8 +96,7 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
             found = commit_facts.offline(reading, review, register, keyed, workbook.name)
         else:
             _need_source(review, workbook.name)
-            assert source_read is not None
-            found = commit_facts.online(reading, rules, source_read.ledger(), register)
+            found = commit_facts.online(reading, rules, source, request.config, register)
         checks = check_decisions(found.decisions, CommitFacts(
             now.date(), found.subscriptions, found.committed, rules.write_off_limit,
             found.currencies), found.stale)
