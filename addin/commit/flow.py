@@ -103,10 +103,10 @@ def _commit(workbook: ReviewWorkbook, request: CommitRequest, stages: Stages,
         checks.refusals[:0] = found.refusals
         checks.refusals.extend(witness_problems(request.out_dir, register, checks.accepted))
         _refuse_on_problems(reading, checks, request, review, workbook.name)
-    batch_id = f"B{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4].upper()}"
-    batch = build_batch(tuple(checks.accepted), batch_id, request.posting_date or now.date(),
-                        request.config.ledgering)
-    vat = batch.vat_totals(request.config.accounts.vat)
+        batch_id = f"B{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4].upper()}"
+        batch = build_batch(tuple(checks.accepted), batch_id,
+                            request.posting_date or now.date(), request.config.ledgering)
+        vat = batch.vat_totals(request.config.accounts.vat)
     if request.dry_run:
         return CommitOutcome(None, checks, (), source.shown, request.offline, stages.seconds,
                              register.shown, request.out_dir, preview=batch, vat=vat)
