@@ -25,6 +25,16 @@ def to_money(value: object) -> Decimal:
     groups of three digits only, and ``.`` as decimal mark (Swiss convention); a float goes
     through ``repr`` so 0.1 stays 0.10.
     """
+    if type(value) is str and _PLAIN.fullmatch(value):
+        return Decimal(value) + ZERO  # as below, in a fifth of the time; -0.00 becomes 0.00
+    return _checked_money(value)
+
+
+# What exports mostly hold: at most MAX_DIGITS units and exactly two decimals.
+_PLAIN = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}\.[0-9]{{2}}")
+
+
+def _checked_money(value: object) -> Decimal:
     if isinstance(value, bool):
         raise AmountError(f"not an amount: {value!r}")
     if isinstance(value, Decimal):

@@ -89,8 +89,13 @@ class TextTable:
     table: pa.Table
     typed: Mapping[str, Sequence[object]] = field(default_factory=dict)
 
-    def take(self, indices: np.ndarray) -> TextTable:
-        return TextTable(self.label, self.headers, self.table.take(arrow_indices(indices)),
+    def take(self, rows: np.ndarray) -> TextTable:
+        """The given rows, in ascending order. Kept by a mask, block by block: a take would
+        first lay the blocks end to end, their dictionaries unified (80 MB on a 1 M export)."""
+        assert not len(rows) or bool(np.all(rows[1:] > rows[:-1])), "rows out of order"
+        keep = np.zeros(self.table.num_rows, dtype=bool)
+        keep[rows] = True
+        return TextTable(self.label, self.headers, self.table.filter(arrow_mask(keep)),
                          self.typed)
 
     def dictionary(self, name: str) -> tuple[np.ndarray, Sequence[object]]:
@@ -153,6 +158,12 @@ class ItemColumns:
 # arrays built from their buffers do not.
 def arrow_indices(indices: np.ndarray) -> pa.Array:
     return _arrow_integers(indices, np.int64, pa.int64())
+
+
+def arrow_mask(keep: np.ndarray) -> pa.Array:
+    """A NumPy boolean array as an Arrow one."""
+    bits = np.packbits(keep, bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(keep), [None, pa.py_buffer(bits)])
 
 
 def arrow_codes(codes: np.ndarray) -> pa.Array:
@@ -268,6 +279,7 @@ def read_text_table(export: CsvExport, selection: bool) -> TextTable | None:
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pa.ArrowInvalid:
         return None
+    pa.default_memory_pool().release_unused()  # what the split's threads held and freed
     table = table.rename_columns([wanted[name] for name in table.column_names])
     headers = {c: clean_header(export.header[p]) for c, p in export.positions.items()}
     return TextTable(str(export.path), headers, table)
@@ -434,7 +446,44 @@ def _clean_ids(column: pa.ChunkedArray | pa.Array) -> bool:
 
 
 def _unique(column: pa.ChunkedArray) -> bool:
-    return pc.count_distinct(column).as_py() == len(column)
+    """No value twice. Ids of one length (as ERPs number them) are hashed in NumPy: distinct
+    hashes prove distinct ids in a fifth of Arrow's time; a shared hash, or ids of several
+    lengths, leave the answer to Arrow's exact count."""
+    hashes = _same_length_hashes(column)
+    if hashes is not None:
+        hashes.sort()
+        if not np.any(hashes[1:] == hashes[:-1]):
+            return True
+    return len(pc.unique(column)) == len(column)  # count_distinct takes twice as long
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _same_length_hashes(column: pa.ChunkedArray) -> np.ndarray | None:
+    """A 64-bit hash of each text when all have the same length in bytes (the text itself
+    up to 8 bytes); None otherwise."""
+    if column.type != pa.string() or not len(column) or column.null_count:
+        return None
+    parts, width = [], None
+    for chunk in column.chunks:
+        if not len(chunk):
+            continue
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, np.int32)[chunk.offset:][:len(chunk) + 1]
+        width = int(offsets[1] - offsets[0]) if width is None else width
+        if not width or np.any(np.diff(offsets) != width):
+            return None
+        data = np.frombuffer(data_buffer, np.uint8)[offsets[0]:offsets[-1]]
+        words = np.zeros((len(chunk), -(-width // 8) * 8), dtype=np.uint8)
+        words[:, :width] = data.reshape(len(chunk), width)
+        as_words = words.view(np.uint64)
+        hashes = as_words[:, 0].copy()
+        for index in range(1, as_words.shape[1]):
+            hashes *= _MIX
+            hashes ^= as_words[:, index]
+        parts.append(hashes)
+    return np.concatenate(parts)
 
 
 def _vat_codes_known(text: TextTable, config: Config) -> bool:

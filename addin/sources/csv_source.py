@@ -106,7 +106,7 @@ def _read(path: Path) -> tuple[bytes, bool]:
 def _first_non_utf8(data: bytes, piece: int = 1 << 22) -> int | None:
     """Where the bytes stop being UTF-8, read a piece at a time: a decoded copy of a whole
     export would take twice its size."""
-    if data.isascii():
+    if data.isascii() or _valid_utf8(data):
         return None
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
@@ -117,6 +117,20 @@ def _first_non_utf8(data: bytes, piece: int = 1 << 22) -> int | None:
         except UnicodeDecodeError as exc:
             return start - pending + exc.start
     return None
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Arrow's check (SIMD, six times Python's decoder): it says whether, not where."""
+    import numpy as np
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(
+            pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _blank(data: bytes) -> bool:

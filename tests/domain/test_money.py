@@ -4,7 +4,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from addin.domain.money import AmountError, format_money, to_money
+from addin.domain.money import AmountError, _checked_money, format_money, to_money
 
 SEPARATORS = ("'", "\u2019", " ", "\u00a0")
 
@@ -90,3 +90,14 @@ def test_sixteen_digits_before_the_point_are_an_amount_and_seventeen_are_not():
     assert to_money(Decimal("0E+30")) == Decimal("0.00")
     with pytest.raises(AmountError):
         to_money("10'000'000'000'000'000")
+
+
+@given(st.from_regex(r"-?[0-9]{1,16}\.[0-9]{2}", fullmatch=True))
+def test_a_plain_amount_takes_the_short_way_to_the_same_cents(text: str) -> None:
+    fast = to_money(text)
+    assert fast == _checked_money(text) and str(fast) == str(_checked_money(text))
+
+
+@pytest.mark.parametrize("text", ["-0.00", "0.00", "0000000000000001.00", "-9999999999999999.99"])
+def test_plain_amounts_at_the_edges_read_as_the_general_parser_reads_them(text: str) -> None:
+    assert str(to_money(text)) == str(_checked_money(text))

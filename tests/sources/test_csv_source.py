@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from addin.sources.columnar import _quoted_line_end
-from addin.sources.csv_source import _blank, _first_non_utf8
+from addin.sources.csv_source import _blank, _first_non_utf8, _valid_utf8
 
 
 def _python_says(data: bytes) -> int | None:
@@ -23,6 +23,20 @@ def test_the_first_byte_that_is_not_utf8_is_where_python_finds_it(data: bytes, p
                                                                    ) -> None:
     """Read a few bytes at a time, so that characters are cut between pieces."""
     assert _first_non_utf8(data, piece=piece) == _python_says(data)
+
+
+@given(st.one_of(st.binary(max_size=64), st.text(max_size=32).map(str.encode),
+                 st.tuples(st.text(max_size=16), st.binary(max_size=4), st.text(max_size=16))
+                 .map(lambda parts: parts[0].encode() + parts[1] + parts[2].encode())))
+def test_arrow_finds_utf8_exactly_where_python_does(data: bytes) -> None:
+    assert _valid_utf8(data) == (_python_says(data) is None)
+
+
+@pytest.mark.parametrize("data", [b"\xed\xa0\x80", b"\xc0\x80", b"\xe0\x80\x80",
+                                  b"\xf4\x90\x80\x80", b"\xf8\x88\x80\x80\x80", b"a\xc3"])
+def test_what_python_refuses_as_utf8_arrow_refuses(data: bytes) -> None:
+    """A surrogate, overlong forms, beyond U+10FFFF, a character cut at the end."""
+    assert not _valid_utf8(data) and _python_says(data) is not None
 
 
 @pytest.mark.parametrize("at", [0, 1, 2, 3, 4, 5, 6, 7])
