@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -82,18 +83,37 @@ def read_items_files(files: dict[str, Path], config: Config, subscription_ids: S
 
 def _items_ledger(exports: Exports, config: Config, subscription_ids: Sequence[str],
                   item_ids: Sequence[ItemId], label: str) -> Ledger | None:
-    picked = _items_picked(exports, subscription_ids, item_ids)
-    return None if picked is None else _ledger(exports, picked, config, label)
+    with _reader() as pool:
+        picked = _items_picked(exports, subscription_ids, item_ids, pool)
+        return None if picked is None else _ledger(exports, *picked, config, label)
 
 
 def _narrowed(exports: Exports, config: Config, rules: Rules, committed: Iterable[ItemId],
               label: str) -> Narrowed | None:
-    selected = _selected(exports, rules, committed)
-    if selected is None:
-        return None
-    picked, balances = selected
-    ledger = _ledger(exports, picked, config, label)
-    return None if ledger is None else (ledger, balances, picked["open_items"].size)
+    with _reader() as pool:
+        selected = _selected(exports, rules, committed, pool)
+        if selected is None:
+            return None
+        picked, others, balances = selected
+        ledger = _ledger(exports, picked, others, config, label)
+        return None if ledger is None else (ledger, balances, picked["open_items"].size)
+
+
+def _reader() -> ThreadPoolExecutor:
+    """The thread of the second read (see ``SecondRead``); leaving it waits for the read."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="reliquat-read")
+
+
+class SecondRead:
+    """The other columns of both exports, read in a thread from the moment the first read is
+    done: Arrow splits the files outside the GIL while the first read's columns are checked
+    and narrowed here (about 0.2 s of 2.4 on the 1 M-row export)."""
+
+    def __init__(self, exports: Exports, pool: ThreadPoolExecutor) -> None:
+        self._reads = {entity: pool.submit(exports[entity].read, False) for entity in ENTITIES}
+
+    def __getitem__(self, entity: str) -> TextTable | None:
+        return self._reads[entity].result()  # the read's own error, if it failed, is raised
 
 
 def _release_unused() -> None:
@@ -102,28 +122,30 @@ def _release_unused() -> None:
     pa.default_memory_pool().release_unused()
 
 
-# The columns are let go when these return: the second read does not hold them.
-def _selected(exports: Exports, rules: Rules, committed: Iterable[ItemId]
-              ) -> tuple[dict[str, Picked], Balances] | None:
-    columns = _checked(exports)
+# The first read's columns are let go when these return: only the picked rows are kept.
+def _selected(exports: Exports, rules: Rules, committed: Iterable[ItemId],
+              pool: ThreadPoolExecutor
+              ) -> tuple[dict[str, Picked], SecondRead, Balances] | None:
+    columns = _checked(exports, pool)
     if columns is None:
         return None
-    items, subs = columns
+    items, subs, others = columns
     item_rows, sub_rows, balances = narrow(items, subs, rules, committed)
-    return _picked(items, subs, item_rows, sub_rows), balances
+    return _picked(items, subs, item_rows, sub_rows), others, balances
 
 
 def _items_picked(exports: Exports, subscription_ids: Sequence[str],
-                  item_ids: Sequence[ItemId]) -> dict[str, Picked] | None:
-    columns = _checked(exports)
+                  item_ids: Sequence[ItemId], pool: ThreadPoolExecutor
+                  ) -> tuple[dict[str, Picked], SecondRead] | None:
+    columns = _checked(exports, pool)
     if columns is None:
         return None
-    items, subs = columns
+    items, subs, others = columns
     wanted_subs = _among(subs.ids, subscription_ids)
     item_mask = wanted_subs[items.subscription] | _among(items.ids, item_ids)
     sub_mask = wanted_subs.copy()
     sub_mask[items.subscription[item_mask]] = True
-    return _picked(items, subs, np.flatnonzero(item_mask), np.flatnonzero(sub_mask))
+    return _picked(items, subs, np.flatnonzero(item_mask), np.flatnonzero(sub_mask)), others
 
 
 def _picked(items: ItemColumns, subs: SubscriptionColumns, item_rows: np.ndarray,
@@ -162,24 +184,26 @@ def _export(path: Path, sheet: str | None, entity: str, config: Config, spare: P
     return SheetExport(path, sheet, entity, config)
 
 
-def _checked(exports: Exports) -> tuple[ItemColumns, SubscriptionColumns] | None:
+def _checked(exports: Exports, pool: ThreadPoolExecutor
+             ) -> tuple[ItemColumns, SubscriptionColumns, SecondRead] | None:
     sub_text = exports["subscriptions"].read(selection=True)
     item_text = exports["open_items"].read(selection=True)
     if sub_text is None or item_text is None:
         return None
+    others = SecondRead(exports, pool)
     subs = subscription_columns(sub_text)
     items = None if subs is None else item_columns(item_text, subs)
-    return None if subs is None or items is None else (items, subs)
+    return None if subs is None or items is None else (items, subs, others)
 
 
-def _ledger(exports: Exports, picked: dict[str, Picked], config: Config, label: str
-            ) -> Ledger | None:
+def _ledger(exports: Exports, picked: dict[str, Picked], second: SecondRead, config: Config,
+            label: str) -> Ledger | None:
     """The picked rows as records, once the second read found every other column as the
     exact reader wants it."""
     _release_unused()  # the first read's columns are let go by now
     raw = []
     for entity in ENTITIES:
-        others = exports[entity].read(selection=False)
+        others = second[entity]
         part = picked[entity]
         changed = not exports[entity].unchanged()
         if others is None or changed or others.table.num_rows != part.size:
