@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,12 +54,10 @@ STAMPED_WORKBOOK = "<stamped workbook>"  # the key of the workbook's stamped cop
 @dataclass(frozen=True)
 class OutputFile:
     """A file of the batch: ``write(path, written)`` writes it at ``path``; ``written`` maps
-    the names of the files written before it, and the stamped workbook, to their (private)
-    paths. A file that does not read ``written`` is written while the workbook is stamped."""
+    the names of the files written before it to their (private) paths."""
 
     name: str
     write: Writer
-    reads_written: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,37 +132,21 @@ def _revealed(outputs: Sequence[OutputFile]) -> list[OutputFile]:
 def _write_privately(plan: Plan, outputs: Sequence[OutputFile],
                      workbook: ReviewWorkbook | None, stamps: Stamps | None, audit_copy: str
                      ) -> dict[str, Path]:
-    """Every file under its private name. The stamped workbook is written in a thread while
-    the files that read nothing written before them are (its compression runs outside the
-    GIL); a failure of the workbook is reported first, as it is begun first."""
     out_dir = Path(plan.out_dir)
     written: dict[str, Path] = {}
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        stamping = pool.submit(_stamped_privately, plan, workbook, stamps) \
-            if plan.stamped else None
-        try:
-            for output in outputs:
-                if output.reads_written and stamping is not None:
-                    written.update(stamping.result())
-                    stamping = None
-                target = plan.private(output.name)
-                _refuse_existing(out_dir / output.name)
-                _guarded(out_dir / output.name, output.write, target, written)
-                _flush(target)
-                written[output.name] = target
-        finally:
-            if stamping is not None:
-                written.update(stamping.result())
+    if plan.stamped:
+        assert workbook is not None and stamps is not None
+        workbook.write_stamped(stamps, Path(plan.stamped))
+        _flush(Path(plan.stamped))
+        written[STAMPED_WORKBOOK] = Path(plan.stamped)
+    for output in outputs:
+        target = plan.private(output.name)
+        _refuse_existing(out_dir / output.name)
+        _guarded(out_dir / output.name, output.write, target, written)
+        _flush(target)
+        written[output.name] = target
     _flush_folder(out_dir)
     return written
-
-
-def _stamped_privately(plan: Plan, workbook: ReviewWorkbook | None, stamps: Stamps | None
-                       ) -> dict[str, Path]:
-    assert workbook is not None and stamps is not None
-    workbook.write_stamped(stamps, Path(plan.stamped))
-    _flush(Path(plan.stamped))
-    return {STAMPED_WORKBOOK: Path(plan.stamped)}
 
 
 def _reveal_and_finish(register: Register, batch_id: str, plan: Plan,

@@ -48,9 +48,9 @@ class BatchWriting:
         delimiter, encoding = self.config.delimiter, self.config.encoding
         outputs = [
             OutputFile(postings, lambda path, _: write_postings(
-                path, batch.postings, delimiter, encoding, postings), reads_written=False),
+                path, batch.postings, delimiter, encoding, postings)),
             OutputFile(rebill, lambda path, _: write_rebills(
-                path, batch.rebills, delimiter, encoding, rebill), reads_written=False),
+                path, batch.rebills, delimiter, encoding, rebill)),
         ]
         if self.workbook.stamped_path(batch.batch_id) is not None:
             outputs.append(OutputFile(audit, _copy_stamped))

@@ -3,7 +3,6 @@
 import csv
 import datetime as dt
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -229,46 +228,6 @@ def test_a_failure_in_the_middle_of_a_commit_leaves_nothing(review, tmp_path, mo
     monkeypatch.setattr(where, fail)
     before = review.read_bytes()
     with pytest.raises(Boom):
-        commit(review, tmp_path, accept_proposals=True)
-    assert_nothing_written(review, before, tmp_path)
-
-
-def test_a_file_failing_while_the_workbook_is_still_stamped_leaves_nothing(
-        review, tmp_path, monkeypatch):
-    """The workbook is stamped in a thread beside the posting and rebill files: the undo
-    must wait for it, or its private copy would be left behind (or written after)."""
-    from addin.workbook.openpyxl_file import FileReview
-
-    stamp = FileReview.write_stamped
-
-    def slow_stamp(self, stamps, target):
-        time.sleep(0.3)
-        stamp(self, stamps, target)
-
-    def fail(*args, **kwargs):
-        raise Boom("rebills")
-
-    monkeypatch.setattr(FileReview, "write_stamped", slow_stamp)
-    monkeypatch.setattr("addin.commit.writing.write_rebills", fail)
-    before = review.read_bytes()
-    with pytest.raises(Boom, match="rebills"):
-        commit(review, tmp_path, accept_proposals=True)
-    time.sleep(0.6)  # a stamping left running would have written its copy by now
-    assert_nothing_written(review, before, tmp_path)
-
-
-def test_the_workbook_failing_beside_a_failing_file_is_the_failure_reported(
-        review, tmp_path, monkeypatch):
-    def fail(what):
-        def raising(*args, **kwargs):
-            raise Boom(what)
-        return raising
-
-    monkeypatch.setattr("addin.workbook.openpyxl_file.FileReview.write_stamped",
-                        fail("workbook"))
-    monkeypatch.setattr("addin.commit.writing.write_postings", fail("postings"))
-    before = review.read_bytes()
-    with pytest.raises(Boom, match="workbook"):
         commit(review, tmp_path, accept_proposals=True)
     assert_nothing_written(review, before, tmp_path)
 
