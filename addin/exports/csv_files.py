@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from addin.domain.batch import PostingLine, RebillLine
@@ -30,9 +32,14 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
 
 
+@lru_cache(maxsize=64)  # a batch posts on one day or a few: strftime once for each
+def _day_text(day: dt.date) -> str:
+    return f"{day:%d.%m.%Y}"
+
+
 def posting_row(line: PostingLine) -> list[str]:
     return [
-        line.batch_id, f"{line.posting_date:%d.%m.%Y}", line.debit_account,
+        line.batch_id, _day_text(line.posting_date), line.debit_account,
         line.credit_account, format_money(line.amount), line.currency, line.customer_id,
         line.subscription_id, line.item_id, line.document_no, line.action,
         neutralise(line.text), line.vat_code,
@@ -47,12 +54,11 @@ def rebill_row(line: RebillLine) -> list[str]:
     ]
 
 
-# Large writes: each one gives up the GIL, which a batch's files written beside the stamped
-# workbook would otherwise pay for every 8 KB.
-_BUFFER = 1 << 20
+_BUFFER = 1 << 20  # fewer, larger writes
+_ROWS_AT_ONCE = 4096  # rows handed to the csv module in one call
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[list[str]],
+def write_csv(path: Path, header: Sequence[str], rows: Iterator[list[str]],
               delimiter: str, encoding: str = "utf-8", name: str = "") -> None:
     """``name``: the file's name in the export folder, when ``path`` is a private one. A
     character the encoding cannot hold is refused, naming the file, line and column (the
@@ -61,12 +67,16 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[list[str]],
         writer = csv.writer(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL,
                             lineterminator="\r\n")
         writer.writerow(header)
-        for line, row in enumerate(rows, start=2):
+        line = 2  # of the first row of ``block``
+        while block := list(islice(rows, _ROWS_AT_ONCE)):
             try:
-                writer.writerow(row)
+                writer.writerows(block)
             except UnicodeEncodeError as exc:
-                raise _unwritable(path.with_name(name or path.name), line, header, row,
+                at, row = next((at, row) for at, row in enumerate(block, start=line)
+                               if not _all_held(encoding, row))
+                raise _unwritable(path.with_name(name or path.name), at, header, row,
                                   encoding) from exc
+            line += len(block)
 
 
 def _unwritable(path: Path, line: int, header: Sequence[str], row: list[str],
@@ -78,6 +88,10 @@ def _unwritable(path: Path, line: int, header: Sequence[str], row: list[str],
     return ReliquatError([Problem(
         Where(str(path), line, column),
         f"{char!r} (U+{ord(char):04X}) cannot be written in {encoding}{advice}")])
+
+
+def _all_held(encoding: str, row: list[str]) -> bool:
+    return all(_holds(encoding, field) for field in row)
 
 
 def _holds(encoding: str, char: str) -> bool:

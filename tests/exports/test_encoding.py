@@ -52,6 +52,14 @@ def test_a_character_cp1252_cannot_hold_is_refused_naming_the_file_line_and_colu
         f"written in cp1252: change [export] encoding to utf-8 or utf-8-sig, or the text")
 
 
+@pytest.mark.parametrize("row", [4095, 4096, 9000])
+def test_the_line_named_is_the_refused_row_s_wherever_it_is_in_a_large_file(tmp_path, row):
+    lines = [rebill(subscription=f"S{i}") for i in range(10_000)]
+    lines[row] = rebill("Łódź", f"S{row}")
+    with pytest.raises(ReliquatError, match=rf"line {row + 2}, column 'text': 'Ł'"):
+        write_rebills(tmp_path / "rebill.csv", lines, encoding="cp1252")
+
+
 def test_a_posting_file_is_refused_the_same_way(tmp_path):
     line = PostingLine("B1", AS_OF, "1099", "1100", Decimal("0.50"), "CHF", "C1", "S1",
                        "I1", "F-ő1", Action.REBILL, "Reliquat")
