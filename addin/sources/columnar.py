@@ -157,10 +157,6 @@ class ItemColumns:
 
 # pa.array() imports pandas (a third of a second) to ask whether it was given a Series;
 # arrays built from their buffers do not.
-def arrow_indices(indices: np.ndarray) -> pa.Array:
-    return _arrow_integers(indices, np.int64, pa.int64())
-
-
 def arrow_mask(keep: np.ndarray) -> pa.Array:
     """A NumPy boolean array as an Arrow one."""
     bits = np.packbits(keep, bitorder="little")
