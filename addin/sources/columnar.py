@@ -216,19 +216,23 @@ class CsvExport:
     positions: dict[str, int]
     delimiter: str
     careful: bool  # a line end may sit in quotes
-    stamp: tuple[int, int]  # the file's size and time of change, as it was first read
+    stamp: tuple[int, int] | None  # the file's size and time of change, as first read
 
     def unchanged(self) -> bool:
         """Whether the file is still the one first read (its second read picks rows by
         their place in the first)."""
-        return _stamp(self.path) == self.stamp
+        return self.stamp is not None and _stamp(self.path) == self.stamp
 
     def read(self, selection: bool) -> TextTable | None:
         return read_text_table(self, selection)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
-    found = path.stat()
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """None when the file cannot be looked at: the exact reader then says why."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
     return found.st_size, found.st_mtime_ns
 
 
@@ -258,7 +262,7 @@ def prepare(path: Path, entity: str, config: Config, spare: Path) -> CsvExport |
 def read_text_table(export: CsvExport, selection: bool) -> TextTable | None:
     """The located columns the selection needs (or all the others) as text; None when Arrow
     cannot split the file as the exact reader would (a wrong field count, a quote it reads
-    otherwise)."""
+    otherwise) or cannot read it any more: the exact reader then says why, in its words."""
     names = [f"f{position}" for position in range(len(export.header))]
     wanted = {names[p]: canonical for canonical, p in export.positions.items()
               if (canonical in SELECTION[export.entity]) == selection}
@@ -274,7 +278,7 @@ def read_text_table(export: CsvExport, selection: bool) -> TextTable | None:
                 column_types={name: _TEXT if wanted[name] in own else _REPEATED
                               for name in wanted},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, OSError):  # an OSError: the file gone or locked since prepared
         return None
     pa.default_memory_pool().release_unused()  # what the split's threads held and freed
     table = table.rename_columns([wanted[name] for name in table.column_names])

@@ -24,7 +24,7 @@ from addin.domain.problems import SourceError
 from addin.domain.rules import select
 from addin.locations import Location
 from addin.sources import file_selection, read_for_commit, read_for_rules, read_ledger
-from addin.sources.columnar import PYTHON_SPACE
+from addin.sources.columnar import PYTHON_SPACE, CsvExport, TextTable
 from addin.sources.file_selection import read_items_files, read_selection_files
 from tests.sources.small_ledger import write_csv
 
@@ -325,6 +325,35 @@ def test_an_export_rewritten_between_the_two_reads_is_read_by_the_exact_reader(
     rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
 
     assert read_selection_files(csv_files(tmp_path), CONFIG, rules, (), "x") is None
+
+
+def test_an_export_gone_before_its_second_read_is_refused_in_the_exact_readers_words(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second read runs in a thread: what it raises is still the source's error."""
+    write(tmp_path, [GOOD_ITEM], [GOOD_SUB])
+    read = CsvExport.read
+
+    def gone_before_the_second(self: CsvExport, selection: bool) -> TextTable | None:
+        if not selection and self.entity == "open_items":
+            self.path.unlink()
+        return read(self, selection)
+
+    monkeypatch.setattr(CsvExport, "read", gone_before_the_second)
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    with pytest.raises(SourceError, match=r"open_items\.csv: missing file: open_items\.csv"):
+        read_for_rules(Location.of(tmp_path), CONFIG, rules, ())
+
+
+def test_an_export_gone_before_it_is_first_read_is_refused_in_the_exact_readers_words(
+        tmp_path: Path) -> None:
+    write(tmp_path, [GOOD_ITEM], [GOOD_SUB])
+    files = csv_files(tmp_path)
+    files["open_items"].unlink()
+    rules = Rules(threshold=Decimal("5.00"), as_of=AS_OF)
+
+    with pytest.raises(SourceError, match=r"open_items\.csv: cannot read the file"):
+        read_selection_files(files, CONFIG, rules, (), "x")
 
 
 def _write_cp1252(folder: Path) -> None:
